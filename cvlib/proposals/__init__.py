@@ -1,0 +1,1 @@
+"""Region proposals: sliding windows and selective search."""

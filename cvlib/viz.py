@@ -1,0 +1,130 @@
+"""Pictures: images with boxes, labels, scores, masks, keypoints and captions; grids; loss curves.
+
+Images are float [3, H, W] in 0..1 (as Scenes gives them). Annotations are dicts in
+torchvision's detection format (a target or a prediction): any of boxes (xyxy
+pixels), labels, scores, masks [N, H, W], keypoints [N, K, 2 or 3], captions.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .data.person import SKELETON
+from .data.scenes import CLASSES
+
+# One colour per class index (0 = background is black), as RGB in 0..1.
+CLASS_COLOURS = np.array([
+    (0.0, 0.0, 0.0), (0.95, 0.35, 0.35), (0.35, 0.75, 0.95), (0.55, 0.9, 0.35),
+    (0.95, 0.8, 0.25), (0.85, 0.45, 0.95), (0.3, 0.9, 0.8), (0.95, 0.6, 0.2),
+])
+
+
+def to_numpy_image(image) -> np.ndarray:
+    """[3, H, W] tensor (0..1) or [H, W, 3] array -> float [H, W, 3] for imshow."""
+    if torch.is_tensor(image):
+        image = image.detach().cpu().float()
+        image = image.permute(1, 2, 0) if image.ndim == 3 and image.shape[0] in (1, 3) else image
+        image = image.numpy()
+    image = np.asarray(image, dtype=float)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    return image.clip(0, 1)
+
+
+def semantic_to_rgb(labels) -> np.ndarray:
+    """int [H, W] class map -> float [H, W, 3] picture in the class colours."""
+    labels = labels.cpu().numpy() if torch.is_tensor(labels) else np.asarray(labels)
+    return CLASS_COLOURS[labels % len(CLASS_COLOURS)]
+
+
+def draw(image, ann: dict | None = None, ax=None, classes=CLASSES, score_threshold: float = 0.0,
+         title: str | None = None, show_captions: bool = True, mask_alpha: float = 0.45):
+    """Draw `image` and its annotations on a matplotlib axis (a new figure if ax is None)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    ax.imshow(to_numpy_image(image), cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    if not ann:
+        return ax
+    n = max((len(ann[k]) for k in ("boxes", "masks", "keypoints", "labels") if k in ann), default=0)
+    keep = np.ones(n, bool)
+    if "scores" in ann:
+        keep = ann["scores"].detach().cpu().numpy() >= score_threshold
+    labels = ann["labels"].tolist() if "labels" in ann else [1] * n
+    for k in np.flatnonzero(keep):
+        colour = CLASS_COLOURS[labels[k] % len(CLASS_COLOURS)]
+        if "masks" in ann:
+            m = ann["masks"][k].detach().cpu().float().numpy()
+            overlay = np.zeros((*m.shape, 4))
+            overlay[..., :3], overlay[..., 3] = colour, mask_alpha * (m > 0.5)
+            ax.imshow(overlay)
+        if "keypoints" in ann:
+            _draw_keypoints(ax, ann["keypoints"][k].detach().cpu(), colour)
+        if "boxes" in ann:
+            x1, y1, x2, y2 = ann["boxes"][k].tolist()
+            # Pixel i spans [i, i+1) in box coordinates but is centred on i in imshow: shift by 0.5.
+            ax.add_patch(plt.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, ec=colour, lw=1.5))
+            text = classes[labels[k]] if labels[k] < len(classes) else str(labels[k])
+            if "scores" in ann:
+                text += f" {float(ann['scores'][k]):.2f}"
+            if show_captions and "captions" in ann:
+                text = ann["captions"][k]
+            ax.text(x1 - 0.5, y1 - 1.5, text, fontsize=7, color="black", va="bottom",
+                    bbox=dict(facecolor=colour, alpha=0.8, pad=1, lw=0))
+    return ax
+
+
+def _draw_keypoints(ax, kp: torch.Tensor, colour):
+    """kp: [K, 2] or [K, 3] (x, y[, v]); v = 0 is skipped, v = 1 (occluded) drawn hollow."""
+    if kp.numel() == 0 or (kp.shape[-1] == 3 and kp[:, 2].sum() == 0):
+        return
+    v = kp[:, 2] if kp.shape[-1] == 3 else torch.full((len(kp),), 2.0)
+    xy = kp[:, :2].numpy() - 0.5
+    for a, b in SKELETON:
+        if a < len(kp) and b < len(kp) and v[a] > 0 and v[b] > 0:
+            ax.plot(xy[[a, b], 0], xy[[a, b], 1], "-", color="white", lw=1.2, alpha=0.9)
+    seen, hidden = (v == 2).numpy(), (v == 1).numpy()
+    ax.scatter(xy[seen, 0], xy[seen, 1], s=12, c=[colour], edgecolors="black", linewidths=0.5, zorder=3)
+    ax.scatter(xy[hidden, 0], xy[hidden, 1], s=12, facecolors="none", edgecolors=[colour], zorder=3)
+
+
+def grid(images, anns=None, titles=None, ncols: int = 4, size: float = 2.6, **draw_kwargs):
+    """A figure with one panel per image (and its annotations). Returns the figure."""
+    n = len(images)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        draw(images[i], anns[i] if anns is not None else None, ax=ax,
+             title=titles[i] if titles is not None else None, **draw_kwargs)
+    fig.tight_layout()
+    return fig
+
+
+def plot_losses(history, ax=None, smooth: int = 10, keys=None):
+    """Loss curves of a cvlib.train.History (moving average over `smooth` steps)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    for key in keys or history.losses:
+        values = np.asarray(history.losses[key])
+        if smooth > 1 and len(values) >= smooth:
+            values = np.convolve(values, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(np.arange(len(values)) + 1, values, label=key, lw=2 if key == "total" else 1)
+    ax.set_xlabel("step"), ax.set_ylabel("loss"), ax.set_yscale("log")
+    ax.grid(alpha=0.3), ax.legend(fontsize=8)
+    return ax
+
+
+def figure_to_array(fig, dpi: int = 80, close: bool = True) -> np.ndarray:
+    """Render a matplotlib figure to a uint8 RGB array [H, W, 3]."""
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    array = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    if close:
+        plt.close(fig)
+    return array
