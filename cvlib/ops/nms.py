@@ -1,5 +1,47 @@
-"""Placeholder until this module is written (see the open issues)."""
+"""Non-maximum suppression: keep the best box, drop the boxes that overlap it, repeat.
+
+A detector fires many times around each object (neighbouring windows, proposals or
+anchors all score high); NMS keeps one box per object. `nms` and `batched_nms` are the
+readable reference versions, tested equal to `torchvision.ops.nms` / `batched_nms`;
+models call torchvision's fast kernels.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .boxes import box_iou
 
 
-def nms(*args, **kwargs):
-    raise NotImplementedError("cvlib.ops.nms is not written yet")
+def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    """Greedy NMS.
+
+    boxes: Tensor[N, 4] xyxy, scores: Tensor[N].
+    Returns int64 Tensor[K]: indices of the kept boxes, highest score first. A box is
+    dropped when its IoU with an already kept, higher-scoring box is > iou_threshold.
+    """
+    if boxes.ndim != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
+        raise ValueError(f"nms needs boxes [N, 4] and scores [N], got {tuple(boxes.shape)} and {tuple(scores.shape)}")
+    order = torch.argsort(scores, descending=True)
+    iou = box_iou(boxes[order], boxes[order])          # [N, N], in score order
+    suppressed = torch.zeros(len(order), dtype=torch.bool, device=boxes.device)
+    keep = []
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        suppressed |= iou[i] > iou_threshold          # everything this box overlaps too much
+    return order[torch.tensor(keep, dtype=torch.int64, device=boxes.device)]
+
+
+def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
+    """NMS within each category: boxes of different `idxs` (e.g. class labels) never suppress each other.
+
+    boxes: Tensor[N, 4] xyxy, scores: Tensor[N], idxs: int Tensor[N].
+    Returns int64 Tensor[K], highest score first. The trick: shift each category's boxes far
+    apart (by category x the largest coordinate), so that boxes of two categories never overlap.
+    """
+    if boxes.numel() == 0:
+        return torch.empty((0,), dtype=torch.int64, device=boxes.device)
+    offsets = idxs.to(boxes) * (boxes.max() + 1)
+    return nms(boxes + offsets[:, None], scores, iou_threshold)
