@@ -3,10 +3,11 @@
     Stepper(frames, titles=[...], texts=[...])
 
 A frame is a matplotlib figure, an image array ([H, W], [H, W, 3] in 0..1 or 0..255)
-or an image tensor [3, H, W]. Frames are rendered to PNG once. The object shows itself
+or an image tensor [3, H, W]. Frames are rendered to PNG once (JPEG with
+image_format="jpeg": much smaller for photos and noisy scenes). The object shows itself
 two ways at once (`_repr_mimebundle_`):
 - in Jupyter, an ipywidgets view (previous / next buttons and a slider) driven by the kernel;
-- as self-contained HTML with a few lines of JavaScript (the PNGs inline, nothing loaded
+- as self-contained HTML with a few lines of JavaScript (the images inline, nothing loaded
   from elsewhere), which the built book shows, with no kernel and no network.
 """
 from __future__ import annotations
@@ -22,11 +23,13 @@ import numpy as np
 import torch
 
 
-def frame_to_png(frame, dpi: int = 80) -> bytes:
-    """PNG bytes of a matplotlib figure (closed afterwards), an array or an image tensor."""
+def encode_frame(frame, dpi: int = 80, image_format: str = "png") -> bytes:
+    """PNG (or JPEG) bytes of a matplotlib figure (closed afterwards), an array or an image tensor."""
+    if image_format not in ("png", "jpeg"):
+        raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
     buf = io.BytesIO()
     if isinstance(frame, plt.Figure):
-        frame.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        frame.savefig(buf, format=image_format, dpi=dpi, bbox_inches="tight")
         plt.close(frame)
         return buf.getvalue()
     if torch.is_tensor(frame):
@@ -40,14 +43,15 @@ def frame_to_png(frame, dpi: int = 80) -> bytes:
         raise ValueError(f"a frame must be a figure, [H, W] or [H, W, 3] array, got shape {array.shape}")
     if array.dtype != np.uint8:
         array = np.clip(array, 0, 1)
-    plt.imsave(buf, array, format="png", cmap="gray" if array.ndim == 2 else None)
+    plt.imsave(buf, array, format=image_format, cmap="gray" if array.ndim == 2 else None)
     return buf.getvalue()
 
 
 class Stepper:
     """Frames with a title and a short text each, stepped with previous / next and a slider."""
 
-    def __init__(self, frames, titles=None, texts=None, width: int | None = None, dpi: int = 80):
+    def __init__(self, frames, titles=None, texts=None, width: int | None = None, dpi: int = 80,
+                 image_format: str = "png"):
         frames = list(frames)
         if not frames:
             raise ValueError("a Stepper needs at least one frame")
@@ -56,19 +60,20 @@ class Stepper:
         self.texts = list(texts) if texts is not None else [""] * n
         if len(self.titles) != n or len(self.texts) != n:
             raise ValueError(f"{n} frames but {len(self.titles)} titles and {len(self.texts)} texts")
-        self.pngs = [frame_to_png(f, dpi=dpi) for f in frames]
+        self.image_format = image_format
+        self.images = [encode_frame(f, dpi=dpi, image_format=image_format) for f in frames]
         self.width = width
         self.index = 0
         self._widget = None
 
     def __len__(self) -> int:
-        return len(self.pngs)
+        return len(self.images)
 
     # ------------------------------------------------------------ static HTML + JavaScript
     def to_html(self) -> str:
         uid = "stepper-" + uuid.uuid4().hex[:10]
         data = json.dumps({
-            "frames": [base64.b64encode(p).decode("ascii") for p in self.pngs],
+            "frames": [base64.b64encode(p).decode("ascii") for p in self.images],
             "titles": [html.escape(t) for t in self.titles],
             "texts": [html.escape(t) for t in self.texts],
         })
@@ -81,7 +86,7 @@ class Stepper:
 <button class="next" type="button">next &#9654;</button>
 <span class="counter" style="font-family:monospace;">1 / {n}</span></div>
 <div class="title" style="font-weight:bold;">{html.escape(self.titles[0])}</div>
-<img class="frame" alt="frame" style="{style}display:block;margin:4px 0;" src="data:image/png;base64,{base64.b64encode(self.pngs[0]).decode('ascii')}">
+<img class="frame" alt="frame" style="{style}display:block;margin:4px 0;" src="data:image/{self.image_format};base64,{base64.b64encode(self.images[0]).decode('ascii')}">
 <div class="text">{html.escape(self.texts[0])}</div>
 <script type="text/javascript">
 (function() {{
@@ -90,7 +95,7 @@ class Stepper:
   var i = 0;
   function show(k) {{
     i = Math.max(0, Math.min(d.frames.length - 1, k));
-    root.querySelector(".frame").src = "data:image/png;base64," + d.frames[i];
+    root.querySelector(".frame").src = "data:image/{self.image_format};base64," + d.frames[i];
     root.querySelector(".title").innerHTML = d.titles[i];
     root.querySelector(".text").innerHTML = d.texts[i];
     root.querySelector(".slider").value = i;
@@ -109,7 +114,7 @@ class Stepper:
             import ipywidgets as w
             n = len(self)
             title, text = w.HTML(), w.HTML()
-            image = w.Image(format="png", layout=w.Layout(max_width=f"{self.width}px" if self.width else "100%"))
+            image = w.Image(format=self.image_format, layout=w.Layout(max_width=f"{self.width}px" if self.width else "100%"))
             slider = w.IntSlider(value=0, min=0, max=n - 1, description="step", continuous_update=True,
                                  readout=False, layout=w.Layout(flex="1"))
             counter = w.Label()
@@ -118,7 +123,7 @@ class Stepper:
 
             def show(change=None):
                 self.index = slider.value
-                image.value = self.pngs[self.index]
+                image.value = self.images[self.index]
                 title.value = f"<b>{html.escape(self.titles[self.index])}</b>"
                 text.value = html.escape(self.texts[self.index])
                 counter.value = f"{self.index + 1} / {n}"

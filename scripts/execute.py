@@ -4,6 +4,8 @@
     python scripts/execute.py chapters/01-semantic/fcn.ipynb
 
 Runs on the quick profile unless CVLIB_PROFILE is set; prints each chapter's time.
+Figures are stored as JPEG at 80 dpi (photos of noisy scenes do not compress as PNG), which
+keeps the committed notebooks small; in your own Jupyter session they stay PNG.
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def execute(path: Path, timeout: int = 900) -> float:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            extra_arguments=["--InlineBackend.figure_formats=jpeg",
+                                             "--InlineBackend.rc={'figure.dpi': 80, 'savefig.dpi': 80}"])
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Vendor the JavaScript the built book needs, so it opens offline with no request to another host:
 #   MathJax 3 (formulas), require.js + the Jupyter widgets HTML manager (stored widget state).
-# Taken from the npm registry with `npm pack`; unpacked into _static/vendor/ (ignored by git).
+# Taken from the npm registry with `npm pack`; unpacked into _vendor/ (copied into the book's _static/) (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=_static/vendor
+OUT=_vendor
 [ -f "$OUT/.done-1" ] && exit 0
 if ! command -v npm >/dev/null; then
   echo "== installing npm (Debian) to vendor the book's JavaScript"

@@ -1,0 +1,140 @@
+"""The built book in a real browser: it opens offline, steppers step, formulas and widgets render.
+
+Builds the HTML book (from the stored notebook outputs), then opens every page in headless
+Chromium (Debian's chromium + chromium-driver, installed by the set-up) with network logging.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+pytestmark = pytest.mark.browser
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "devtools:")
+KNOWN_CONSOLE_NOISE = (
+    "THEBE_JS_URL",          # Jupyter Book 1 declares it twice on every page; harmless
+    "invalid theme mode",    # the theme on a first visit, before a light/dark choice is stored
+)
+
+
+def toc_pages() -> list[Path]:
+    pages = [HTML / "intro.html"]
+    for line in (ROOT / "_toc.yml").read_text().splitlines():
+        line = line.strip()
+        if line.startswith("- file:"):
+            pages.append(HTML / (line.split(":", 1)[1].strip() + ".html"))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def book():
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "--warningiserror",
+                             "--nitpick", "--keep-going"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return HTML
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.fail("chromium and chromedriver are missing: run `WITH_BROWSER=1 bash scripts/setup.sh`")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    profile = tempfile.mkdtemp(prefix="cvlib-chromium-")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--disable-dev-shm-usage", "--window-size=1280,1600", f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_page(driver, page: Path):
+    """Load a page, wait for its scripts to settle; return (requested URLs, failed URLs, console errors)."""
+    driver.get_log("performance"), driver.get_log("browser")  # drop what earlier pages logged
+    driver.get(page.as_uri())
+    driver.execute_async_script("const done = arguments[0]; setTimeout(done, 1500);")
+    urls, failed = {}, []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            urls[params["requestId"]] = params["request"]["url"]
+        elif message["method"] == "Network.loadingFailed" and not params.get("canceled"):
+            failed.append((params["requestId"], params.get("errorText", "")))
+    requested = list(urls.values())
+    # Only the page's own requests count: Chromium's background documents fail offline too.
+    failed = [f"{urls[rid]}: {error}" for rid, error in failed if rid in urls]
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"
+              and not any(noise in e["message"] for noise in KNOWN_CONSOLE_NOISE)]
+    return requested, failed, errors
+
+
+def test_every_page_opens_offline(book, browser):
+    pages = toc_pages()
+    assert len(pages) >= 16, "the table of contents lost chapters"
+    for page in pages:
+        assert page.is_file(), f"{page} was not built"
+        requested, failed, errors = open_page(browser, page)
+        remote = [u for u in requested if not u.startswith(LOCAL_SCHEMES)]
+        assert not remote, f"{page.name} requests other hosts: {remote[:5]}"
+        assert not failed, f"{page.name}: requests failed: {failed[:5]}"
+        assert not errors, f"{page.name}: console errors: {errors[:5]}"
+
+
+def test_formulas_and_icons_render(book, browser):
+    open_page(browser, HTML / "intro.html")
+    assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 0, \
+        "MathJax rendered no formula"
+    # The theme's icons are a web font shipped with the theme: it must load from the book's own files.
+    icon_font_loaded = browser.execute_async_script("""
+        const done = arguments[0];
+        document.fonts.ready.then(() => done([...document.fonts].some(
+            f => /Font Awesome/i.test(f.family) && f.status === 'loaded')));""")
+    assert icon_font_loaded, "the icon font did not load"
+
+
+def test_stepper_steps_without_kernel(book, browser):
+    open_page(browser, HTML / "chapters" / "00-data" / "scenes.html")
+    steppers = browser.find_elements("css selector", ".cvlib-stepper")
+    assert steppers, "no stepper on the Scenes page"
+    stepper = steppers[0]
+    image = stepper.find_element("css selector", "img.frame")
+    title = stepper.find_element("css selector", ".title")
+    before = (image.get_attribute("src"), title.text)
+    stepper.find_element("css selector", "button.next").click()
+    after = (image.get_attribute("src"), title.text)
+    assert after[0] != before[0], "the frame did not change after clicking next"
+    assert after[1] != before[1]
+    assert stepper.find_element("css selector", ".counter").text.startswith("2 /")
+    stepper.find_element("css selector", "button.prev").click()
+    assert image.get_attribute("src") == before[0]
+
+
+def test_stored_widgets_render(book, browser):
+    """Pages that show stored widgets (progress bars, from the notebooks' widget state) render them offline."""
+    checked = 0
+    for page in toc_pages():
+        if 'type="application/vnd.jupyter.widget-view+json"' not in page.read_text():
+            continue
+        open_page(browser, page)
+        rendered = browser.execute_script("return document.querySelectorAll('.jupyter-widgets').length")
+        assert rendered > 0, f"{page.name}: stored widgets did not render"
+        checked += 1
+    if checked == 0:
+        pytest.skip("no page shows a stored widget yet")
