@@ -2,10 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
+# nbval over the chapters: outputs of cells marked NBVAL_CHECK_OUTPUT must come out again.
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Two workers (one notebook each at a time), one torch thread each: this machine has two cores.
+JOBS ?= 2
 
 .PHONY: setup book test unit notebooks browser execute clean
 
-$(STAMP): requirements.txt pyproject.toml scripts/setup.sh scripts/vendor_js.sh
+$(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh scripts/vendor_js.sh
 	VENV=$(VENV) bash scripts/setup.sh
 	touch $@
 
@@ -14,14 +18,21 @@ setup: $(STAMP)
 book: setup  ## build the HTML book from the stored notebook outputs into _build/html
 	$(PY) -m jupyter_book.cli.main build . --builder html --warningiserror --nitpick --keep-going
 
-test: setup  ## unit tests, nbval over every chapter, the browser test of the built book
-	WITH_BROWSER=1 VENV=$(VENV) bash scripts/setup.sh >/dev/null
-	$(PY) -m pytest tests -q
+test: setup  ## everything: unit tests, nbval over every chapter, the browser test of the built book
+	bash scripts/install_browser.sh
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) tests chapters
 
 unit: setup  ## only the unit tests of cvlib
-	$(PY) -m pytest tests -q -m "not notebooks and not browser"
+	$(PY) -m pytest tests --ignore=tests/test_book.py
 
-execute: setup  ## re-execute every chapter (quick profile) and store its outputs
+notebooks: setup  ## only nbval over the chapters
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) chapters
+
+browser: setup  ## only the browser test (builds the book)
+	bash scripts/install_browser.sh
+	$(PY) -m pytest tests/test_book.py
+
+execute: setup  ## re-execute every chapter on the quick profile and store its outputs (what the book shows)
 	$(PY) scripts/execute.py
 
 clean:
