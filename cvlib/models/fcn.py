@@ -1,0 +1,171 @@
+"""Fully convolutional networks for semantic segmentation: only convolutions, C x H x W scores out.
+
+    FullResFCN(FCNConfig())                          # every layer at the image's full resolution
+    DownUpFCN(FCNConfig(upsample="transpose"))       # downsample by max pooling, upsample back
+
+Both map images [N, 3, H, W] to class scores [N, C, H, W]: one score per class for every
+pixel, trained with per-pixel cross-entropy (see segmentation.py). The full-resolution
+network keeps H x W through every layer, which is expensive and sees little context;
+the down/up network pools twice (H/4 x W/4 in the middle) and upsamples back with one of
+
+- "nearest":      nearest-neighbour unpooling (each value fills its 2 x 2 block)
+- "bed_of_nails": each value in the top-left of its block, zeros elsewhere
+- "max_unpool":   each value back where the matching max-pooling layer found its maximum
+- "transpose":    a learned 4 x 4 transpose convolution with stride 2 (overlaps summed)
+
+The layers call torch's fast kernels; cvlib.ops holds the readable versions, tested equal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..ops import bed_of_nails_unpool
+from .segmentation import NUM_CLASSES
+
+UPSAMPLING = ("nearest", "bed_of_nails", "max_unpool", "transpose")
+
+
+@dataclass
+class FCNConfig:
+    """width: channels of the first stage (the second has 2 x width); stages: number of
+    downsampling stages of DownUpFCN (each halves H and W); convs: 3 x 3 convolutions per stage."""
+    num_classes: int = NUM_CLASSES
+    width: int = 24
+    stages: int = 2
+    convs: int = 2
+    upsample: str = "transpose"
+    skip: bool = False     # DownUpFCN: add the encoder's features of the same resolution after upsampling
+
+    def __post_init__(self):
+        if self.upsample not in UPSAMPLING:
+            raise ValueError(f"upsample must be one of {UPSAMPLING}, got {self.upsample!r}")
+        for name in ("num_classes", "width", "stages", "convs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    def channels(self, stage: int) -> int:
+        """Channels at stage 0, 1, 2, ...: width, 2 width, 4 width, ... (at most 4 width)."""
+        return self.width * 2 ** min(stage, 2)
+
+
+def conv_block(c_in: int, c_out: int, n: int = 2) -> nn.Sequential:
+    """n x (3 x 3 convolution, batch norm, ReLU); padding 1 keeps H x W."""
+    layers = []
+    for k in range(n):
+        layers += [nn.Conv2d(c_in if k == 0 else c_out, c_out, 3, padding=1, bias=False),
+                   nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+def _check_images(images: Tensor, multiple: int = 1) -> None:
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be a Tensor[N, 3, H, W], got {tuple(images.shape)}")
+    if images.shape[-2] % multiple or images.shape[-1] % multiple:
+        raise ValueError(f"H and W must be multiples of {multiple} (2 ** stages), got {tuple(images.shape[-2:])}")
+
+
+def _blocks(cfg: FCNConfig):
+    """The conv blocks both FCNs share: down (one per stage), middle, up (one per stage).
+
+    down[s]: channels(s - 1) -> channels(s); middle: channels(stages - 1) -> channels(stages) ->
+    back to channels(stages - 1), so that what comes out matches the deepest pooled tensor
+    (max unpooling needs the same channels as its pooling layer); up[s]: channels(s) ->
+    channels(s - 1) (channels(0) for s = 0).
+    """
+    ch = [cfg.channels(s) for s in range(cfg.stages + 1)]
+    down = nn.ModuleList([conv_block(3 if s == 0 else ch[s - 1], ch[s], cfg.convs) for s in range(cfg.stages)])
+    middle = nn.Sequential(conv_block(ch[cfg.stages - 1], ch[cfg.stages], cfg.convs),
+                           conv_block(ch[cfg.stages], ch[cfg.stages - 1], 1))
+    up = nn.ModuleList([conv_block(ch[s], ch[max(s - 1, 0)], cfg.convs) for s in range(cfg.stages)])
+    return down, middle, up
+
+
+class FullResFCN(nn.Module):
+    """DownUpFCN's convolutions, all at full resolution: no pooling, no upsampling.
+
+    The same conv blocks (and the same number of parameters, but for the transpose
+    convolutions), so the two differ only in the resolution the blocks work at:
+    [N, 3, H, W] -> [N, C, H, W].
+    """
+
+    def __init__(self, config: FCNConfig | None = None):
+        super().__init__()
+        self.config = cfg = config or FCNConfig()
+        self.down, self.middle, self.up = _blocks(cfg)
+        self.classifier = nn.Conv2d(cfg.channels(0), cfg.num_classes, 1)
+
+    def forward(self, images: Tensor) -> Tensor:
+        _check_images(images)
+        x = images
+        for block in self.down:
+            x = block(x)
+        x = self.middle(x)
+        for s in reversed(range(self.config.stages)):
+            x = self.up[s](x)
+        return self.classifier(x)
+
+
+class Upsample(nn.Module):
+    """Doubles H and W of [N, c, h, w] by the chosen method ("max_unpool" needs the pooling indices)."""
+
+    def __init__(self, method: str, channels: int):
+        super().__init__()
+        if method not in UPSAMPLING:
+            raise ValueError(f"method must be one of {UPSAMPLING}, got {method!r}")
+        self.method = method
+        if method == "transpose":  # output 2h x 2w: (h - 1) * 2 - 2 * 1 + 4 = 2h
+            self.deconv = nn.ConvTranspose2d(channels, channels, kernel_size=4, stride=2, padding=1)
+
+    def forward(self, x: Tensor, indices: Tensor | None = None, size=None) -> Tensor:
+        if self.method == "nearest":
+            return F.interpolate(x, scale_factor=2, mode="nearest")
+        if self.method == "bed_of_nails":
+            return bed_of_nails_unpool(x, 2)  # a zero tensor and one strided write: already fast
+        if self.method == "max_unpool":
+            if indices is None:
+                raise ValueError("max unpooling needs the indices of the matching max-pooling layer")
+            return F.max_unpool2d(x, indices, kernel_size=2, output_size=size)
+        return self.deconv(x)
+
+    def extra_repr(self) -> str:
+        return self.method
+
+
+class DownUpFCN(nn.Module):
+    """Downsample with max pooling, then upsample back to full resolution inside the network.
+
+    Encoder: stage s = conv block, then 2 x 2 max pooling (which remembers where each max was).
+    Middle:  a conv block at H / 2^stages.
+    Decoder: for each stage, from the deepest: upsample x 2 (the config's method; max unpooling
+             uses the indices of the matching pooling layer), then a conv block.
+    Classifier: 1 x 1 convolution. [N, 3, H, W] -> [N, C, H, W], H and W multiples of 2^stages.
+    No skip connections: everything the decoder knows comes up through the upsampling.
+    """
+
+    def __init__(self, config: FCNConfig | None = None):
+        super().__init__()
+        self.config = cfg = config or FCNConfig()
+        self.down, self.middle, self.up = _blocks(cfg)
+        self.pool = nn.MaxPool2d(2, return_indices=True)
+        self.ups = nn.ModuleList([Upsample(cfg.upsample, cfg.channels(s)) for s in range(cfg.stages)])
+        self.classifier = nn.Conv2d(cfg.channels(0), cfg.num_classes, 1)
+
+    def forward(self, images: Tensor) -> Tensor:
+        _check_images(images, 2 ** self.config.stages)
+        x, remembered = images, []
+        for block in self.down:
+            x = block(x)
+            features = x
+            x, indices = self.pool(x)
+            remembered.append((indices, features))
+        x = self.middle(x)
+        for s in reversed(range(self.config.stages)):
+            indices, features = remembered[s]
+            x = self.ups[s](x, indices, features.shape[-2:])
+            if self.config.skip:
+                x = x + features
+            x = self.up[s](x)
+        return self.classifier(x)

@@ -1,0 +1,142 @@
+"""What every semantic segmentation model of the book shares: data, loss, prediction, mIoU, cost.
+
+    train = SemanticData.from_scenes(2000, seed=1, size=64)     # rendered once, kept as tensors
+    history = fit(model, train.loader(batch_size=32), steps=400, step_fn=segmentation_step)
+    result = evaluate(model, test)                                # held-out scenes: mIoU, per class
+
+A segmentation model maps images [N, 3, H, W] to class scores [N, C, H, W] (C = 6: background
+and the five object classes of Scenes). Its prediction is the arg-max over C per pixel.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from ..data import CLASSES, Scenes
+from ..metrics import miou
+
+NUM_CLASSES = len(CLASSES)
+
+
+@dataclass
+class SemanticData:
+    """Scenes rendered once into tensors: images float [N, 3, H, W] in 0..1, labels int64 [N, H, W]."""
+    images: Tensor
+    labels: Tensor
+
+    @classmethod
+    def from_scenes(cls, n: int, seed: int, size: int = 64, **scene_options) -> "SemanticData":
+        scenes = Scenes(n, seed=seed, size=size, **scene_options)
+        images, labels = zip(*((image, target["semantic"]) for image, target in scenes))
+        return cls(torch.stack(images), torch.stack(labels))
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def loader(self, batch_size: int = 32, seed: int = 0) -> DataLoader:
+        """Shuffled batches (images, labels), repeatable from `seed`."""
+        return DataLoader(TensorDataset(self.images, self.labels), batch_size=batch_size, shuffle=True,
+                          drop_last=True, generator=torch.Generator().manual_seed(seed))
+
+    def class_fractions(self) -> Tensor:
+        """float [C]: the fraction of pixels of each class."""
+        return torch.bincount(self.labels.flatten(), minlength=NUM_CLASSES).float() / self.labels.numel()
+
+
+def segmentation_step(model: nn.Module, batch, device) -> Tensor:
+    """Per-pixel cross-entropy of model(images) [N, C, H, W] against labels [N, H, W].
+
+    Batches are flipped left-right at random (a scene mirrored is still a scene).
+    """
+    images, labels = (t.to(device, non_blocking=True) for t in batch)
+    if torch.rand(()) < 0.5:
+        images, labels = images.flip(-1), labels.flip(-1)
+    return F.cross_entropy(model(images), labels)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: Tensor, batch_size: int = 64) -> Tensor:
+    """Class per pixel: images float [N, 3, H, W] -> int64 [N, H, W] (on the CPU)."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be [N, 3, H, W], got {tuple(images.shape)}")
+    model.eval()
+    device = next(model.parameters()).device
+    out = [model(images[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(images), batch_size)]
+    return torch.cat(out)
+
+
+def evaluate(model: nn.Module, data: SemanticData, batch_size: int = 64) -> dict:
+    """mIoU on `data` (held-out scenes): {"miou": float, "per_class": float [C], "pred": int64 [N, H, W]}."""
+    pred = predict(model, data.images, batch_size)
+    mean, per_class = miou(pred, data.labels, NUM_CLASSES)
+    return {"miou": mean, "per_class": per_class, "pred": pred}
+
+
+# ---------------------------------------------------------------- cost: multiply-adds, memory, time
+
+def count_macs(model: nn.Module, images: Tensor) -> int:
+    """Multiply-accumulates of the convolution and linear layers in one forward pass of `images`."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            per_output = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            total += output.numel() * per_output
+        elif isinstance(module, nn.ConvTranspose2d):  # every input value stamps Cout x kh x kw products
+            total += inputs[0].numel() * module.out_channels // module.groups * \
+                module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, nn.Linear):
+            total += output.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            model.eval()(images)
+    finally:
+        for h in handles:
+            h.remove()
+    return int(total)
+
+
+def activation_bytes(model: nn.Module, images: Tensor) -> int:
+    """Bytes of every layer's output in one forward pass: the activations training must keep."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        outputs = output if isinstance(output, tuple) else (output,)
+        total += sum(o.numel() * o.element_size() for o in outputs if torch.is_tensor(o))
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        with torch.no_grad():
+            model.eval()(images)
+    finally:
+        for h in handles:
+            h.remove()
+    return int(total)
+
+
+def seconds_per_call(fn, *args, repeat: int = 3) -> float:
+    """Best wall time of `repeat` calls of fn(*args) after one warm-up (synchronising a GPU)."""
+    def sync():
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+    fn(*args)
+    best = float("inf")
+    for _ in range(repeat):
+        sync()
+        start = time.perf_counter()
+        fn(*args)
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best

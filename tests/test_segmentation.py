@@ -1,0 +1,140 @@
+"""Segmentation models: shapes, the sliding window equals its fully convolutional rewrite, training lowers the loss."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cvlib.models.fcn import UPSAMPLING, DownUpFCN, FCNConfig, FullResFCN, Upsample
+from cvlib.models.patch_classifier import (PatchClassifier, PatchConfig, pad_for_patches, patch_batches,
+                                           patch_step, sliding_window)
+from cvlib.models.segmentation import (NUM_CLASSES, SemanticData, activation_bytes, count_macs, evaluate,
+                                       predict, segmentation_step)
+from cvlib.train import fit
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return SemanticData.from_scenes(24, seed=5, size=32)
+
+
+def test_semantic_data(data):
+    assert data.images.shape == (24, 3, 32, 32) and data.images.dtype == torch.float32
+    assert data.labels.shape == (24, 32, 32) and data.labels.dtype == torch.int64
+    assert 0 <= int(data.labels.min()) and int(data.labels.max()) < NUM_CLASSES
+    assert data.class_fractions().sum() == pytest.approx(1.0)
+    images, labels = next(iter(data.loader(batch_size=8)))
+    assert images.shape == (8, 3, 32, 32) and labels.shape == (8, 32, 32)
+
+
+@pytest.mark.parametrize("upsample", UPSAMPLING)
+@pytest.mark.parametrize("stages,skip", [(1, False), (2, False), (3, True)])
+def test_down_up_fcn_gives_c_x_h_x_w(upsample, stages, skip):
+    model = DownUpFCN(FCNConfig(width=4, stages=stages, upsample=upsample, skip=skip))
+    out = model(torch.rand(2, 3, 32, 40))
+    assert out.shape == (2, NUM_CLASSES, 32, 40)
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_full_res_fcn_shares_the_blocks():
+    cfg = FCNConfig(width=4, upsample="nearest")
+    full, down_up = FullResFCN(cfg), DownUpFCN(cfg)
+    assert full(torch.rand(1, 3, 20, 28)).shape == (1, NUM_CLASSES, 20, 28)
+    count = lambda m: sum(p.numel() for p in m.parameters())
+    assert count(full) == count(down_up)   # nearest unpooling has no weights: only the resolution differs
+    x = torch.rand(1, 3, 32, 32)
+    assert count_macs(full, x) > 3 * count_macs(down_up, x)
+    assert activation_bytes(full, x) > 2 * activation_bytes(down_up, x)
+
+
+def test_max_unpool_puts_values_where_the_pooling_found_them():
+    up = Upsample("max_unpool", 2)
+    x = torch.rand(1, 2, 8, 8)
+    pooled, idx = F.max_pool2d(x, 2, return_indices=True)
+    out = up(pooled, idx, x.shape[-2:])
+    assert torch.equal(out[out != 0], x[out != 0])
+    assert int((out != 0).sum()) == pooled.numel()
+    with pytest.raises(ValueError, match="indices"):
+        up(pooled)
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="upsample"):
+        FCNConfig(upsample="bilinear")
+    with pytest.raises(ValueError, match="multiples"):
+        DownUpFCN(FCNConfig(width=4, stages=2))(torch.rand(1, 3, 30, 32))
+    with pytest.raises(ValueError, match="N, 3, H, W"):
+        FullResFCN(FCNConfig(width=4))(torch.rand(3, 32, 32))
+    with pytest.raises(ValueError, match="odd"):
+        PatchConfig(patch=16)
+    with pytest.raises(ValueError, match="patches"):
+        PatchClassifier(PatchConfig(patch=9, convs=2))(torch.rand(2, 3, 11, 11))
+
+
+def test_count_macs_and_activation_bytes_by_hand():
+    conv = nn.Sequential(nn.Conv2d(3, 5, 3, padding=1), nn.ReLU())
+    x = torch.rand(1, 3, 8, 8)
+    assert count_macs(conv, x) == 8 * 8 * 5 * 3 * 3 * 3
+    assert activation_bytes(conv, x) == 2 * 5 * 8 * 8 * 4   # conv output and ReLU output, float32
+    deconv = nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1)
+    assert count_macs(deconv, torch.rand(1, 4, 5, 5)) == 5 * 5 * 4 * 2 * 4 * 4
+
+
+def test_sliding_window_equals_its_fully_convolutional_rewrite(data):
+    model = PatchClassifier(PatchConfig(patch=9, convs=2, width=4, hidden=8))
+    fit(model, patch_batches(data, 9, batch_size=32), steps=3, step_fn=patch_step, progress=False)  # non-trivial BN
+    images = data.images[:2]
+    scores = sliding_window(model, images, batch_size=300)
+    assert scores.shape == (2, NUM_CLASSES, 32, 32)
+    with torch.no_grad():
+        dense = model.fully_convolutional().eval()(images)
+    assert torch.allclose(scores, dense, atol=1e-5)
+    # the corner pixel's score is the classifier applied to its own zero-padded patch
+    patch = pad_for_patches(images[:1], 9)[:, :, :9, :9]
+    with torch.no_grad():
+        assert torch.allclose(model(patch)[0], scores[0, :, 0, 0], atol=1e-5)
+
+
+def test_patch_batches_cut_the_patch_around_the_labelled_pixel(data):
+    patches, labels = next(patch_batches(data, 7, batch_size=64, seed=3))
+    assert patches.shape == (64, 3, 7, 7) and labels.shape == (64,)
+    padded = pad_for_patches(data.images, 7)
+    g = torch.Generator().manual_seed(3)    # replay the sampler's draws and compare directly
+    i = torch.randint(len(data), (64,), generator=g)
+    y = torch.randint(32, (64,), generator=g)
+    x = torch.randint(32, (64,), generator=g)
+    for k in range(64):
+        assert torch.equal(patches[k], padded[i[k], :, y[k]:y[k] + 7, x[k]:x[k] + 7])
+        assert labels[k] == data.labels[i[k], y[k], x[k]]
+
+
+def test_training_lowers_the_loss_and_evaluate_scores(data):
+    model = DownUpFCN(FCNConfig(width=8, stages=2, upsample="transpose"))
+    history = fit(model, data.loader(batch_size=8), steps=30, step_fn=segmentation_step, lr=1e-2, progress=False)
+    assert sum(history.losses["total"][-5:]) < sum(history.losses["total"][:5])
+    result = evaluate(model, data)
+    assert 0.0 <= result["miou"] <= 1.0 and result["per_class"].shape == (NUM_CLASSES,)
+    assert result["pred"].shape == data.labels.shape
+
+
+class _Oracle(nn.Module):
+    """Scores that put every pixel in its true class (a lookup of the labels by image content)."""
+
+    def __init__(self, data):
+        super().__init__()
+        self.data, self.dummy = data, nn.Parameter(torch.zeros(()))
+
+    def forward(self, images):
+        index = [int(torch.nonzero((self.data.images == im).flatten(1).all(1))[0]) for im in images]
+        return F.one_hot(self.data.labels[index], NUM_CLASSES).permute(0, 3, 1, 2).float()
+
+
+def test_evaluate_a_perfect_model_is_one(data):
+    result = evaluate(_Oracle(data), data, batch_size=5)
+    assert result["miou"] == pytest.approx(1.0)
+    assert torch.equal(predict(_Oracle(data), data.images[:3]), data.labels[:3])
