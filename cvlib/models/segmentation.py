@@ -140,3 +140,58 @@ def seconds_per_call(fn, *args, repeat: int = 3) -> float:
         sync()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+# ---------------------------------------------------------------- pictures and tables of results
+
+def show_predictions(images: Tensor, truth: Tensor, predictions: dict[str, Tensor], n: int = 4, size: float = 1.9):
+    """A figure: one row per image, columns image | ground truth | each model's prediction.
+
+    images float [N, 3, H, W]; truth and each prediction int64 [N, H, W]; shows the first n.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from ..viz import CLASS_COLOURS, semantic_to_rgb, to_numpy_image
+
+    cols = 2 + len(predictions)
+    fig, axes = plt.subplots(n, cols, figsize=(size * cols, size * n + 0.4), squeeze=False)
+    for r in range(n):
+        panels = [to_numpy_image(images[r]), semantic_to_rgb(truth[r])]
+        panels += [semantic_to_rgb(p[r]) for p in predictions.values()]
+        for c, (ax, panel) in enumerate(zip(axes[r], panels)):
+            ax.imshow(panel, interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(["image", "ground truth", *predictions][c], fontsize=9)
+    handles = [Patch(color=CLASS_COLOURS[k], label=name) for k, name in enumerate(CLASSES)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(CLASSES), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+class Table:
+    """A small table that shows itself as HTML in a notebook and as aligned text elsewhere."""
+
+    def __init__(self, rows: list[list], header: list[str]):
+        self.rows, self.header = rows, header
+
+    @staticmethod
+    def _fmt(v) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td>{self._fmt(v)}</td>" for v in row) + "</tr>" for row in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        cells = [self.header] + [[self._fmt(v) for v in row] for row in self.rows]
+        widths = [max(len(r[k]) for r in cells) for k in range(len(self.header))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells)
+
+
+def iou_table(results: dict[str, dict]) -> Table:
+    """Per-class IoU and mIoU of several models: results maps a name to evaluate()'s dict."""
+    rows = [[name, *[float(v) for v in r["per_class"]], float(r["miou"])] for name, r in results.items()]
+    return Table(rows, ["model", *CLASSES, "mIoU"])
