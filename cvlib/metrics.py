@@ -91,3 +91,26 @@ def pck(pred: torch.Tensor, target: torch.Tensor, alpha: float = 0.2,
     labelled = (target[..., 2] > 0).float()
     per_joint = (correct * labelled).sum(0) / labelled.sum(0).clamp(min=1)
     return float(per_joint.mean()), per_joint
+
+
+def localization_metrics(pred_boxes: torch.Tensor, pred_labels: torch.Tensor, true_boxes: torch.Tensor,
+                         true_labels: torch.Tensor, iou_threshold: float = 0.5) -> dict:
+    """Classification + localization scores, one object per image.
+
+    pred_boxes, true_boxes: float [N, 4], xyxy pixels (row i = image i); pred_labels, true_labels: int [N].
+    Returns floats: accuracy (label right), mean_iou (of the predicted box with the true one),
+    iou_50 (fraction with IoU >= iou_threshold), correct (label right and IoU >= iou_threshold).
+    """
+    from torchvision.ops import box_iou
+
+    if pred_boxes.shape != true_boxes.shape or pred_boxes.ndim != 2 or pred_boxes.shape[-1] != 4:
+        raise ValueError(f"pred_boxes and true_boxes must both be [N, 4], got {tuple(pred_boxes.shape)} "
+                         f"and {tuple(true_boxes.shape)}")
+    if pred_labels.shape != true_labels.shape or len(pred_labels) != len(pred_boxes):
+        raise ValueError(f"labels must be [N] for N = {len(pred_boxes)} boxes, got {tuple(pred_labels.shape)} "
+                         f"and {tuple(true_labels.shape)}")
+    iou = box_iou(pred_boxes.float(), true_boxes.float()).diagonal()
+    right = pred_labels == true_labels
+    hit = iou >= iou_threshold
+    return {"accuracy": float(right.float().mean()), "mean_iou": float(iou.mean()),
+            "iou_50": float(hit.float().mean()), "correct": float((right & hit).float().mean())}
