@@ -1,0 +1,228 @@
+"""Detection by sliding window: classify every window (crop) of the image, background included.
+
+    from cvlib.models.sliding_window import SlidingWindowDetector, SlidingWindowConfig
+    model = SlidingWindowDetector(SlidingWindowConfig())     # Scenes: 5 classes + background
+    losses = model(images, targets)       # train mode: {"loss_classifier": ...}
+    detections = model(images)            # eval mode: [{"boxes", "labels", "scores"}, ...]
+
+torchvision's I/O contract: images is a list of Tensor[C, H, W] in 0..1 (any sizes);
+targets a list of dicts with boxes (Tensor[M, 4], xyxy pixels) and labels (int64 [M],
+0 = background); detections are dicts with boxes [K, 4] xyxy pixels, labels [K], scores [K].
+
+1. windows: every window of `sizes` x `ratios`, stepped by `stride` of its size
+   (`cvlib.proposals.sliding_windows`) - thousands per image;
+2. crop + resize: each window is resampled to patch x patch pixels (torchvision's
+   roi_align on the image itself);
+3. a small CNN classifies each crop into num_classes classes, class 0 = background
+   (no object, or an object that the window does not frame well: IoU < bg_iou);
+4. windows whose best object class scores above score_thresh are kept, and NMS per class
+   removes the windows that fire on the same object.
+Training samples windows per image: those with IoU >= fg_iou with an object take its class,
+those below bg_iou are background, those between are not used.
+
+The same detector with in_channels=1 and num_classes=2 is a face detector
+(`face_config()`): its classifier is trained on face / non-face patches (`classify`),
+then slid over a photo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchvision.ops import batched_nms, box_iou, roi_align
+
+from ..data.scenes import CLASSES
+from ..proposals.windows import sliding_windows
+
+
+@dataclass
+class SlidingWindowConfig:
+    """Sizes in pixels of the input image. The defaults suit 64 px Scenes."""
+    num_classes: int = len(CLASSES)          # including background (class 0)
+    in_channels: int = 3
+    sizes: tuple[float, ...] = (12, 17, 24, 34)   # window sides (square root of the area)
+    ratios: tuple[float, ...] = (1.0, 2.0)        # height / width (2: standing persons)
+    stride: float = 0.3                      # step, as a fraction of the window's side
+    patch: int = 16                          # every window is resampled to patch x patch
+    width: int = 16                          # channels of the first conv layer
+    fg_iou: float = 0.5                      # training: IoU >= fg_iou -> the object's class
+    bg_iou: float = 0.3                      # training: IoU < bg_iou -> background
+    samples_per_image: int = 64              # training windows per image ...
+    positive_fraction: float = 0.25          # ... of which at most this fraction are objects
+    score_thresh: float = 0.05               # eval: keep windows whose object score is above
+    nms_thresh: float = 0.3                  # eval: NMS per class
+    detections_per_img: int = 50
+    chunk: int = 4096                        # windows classified per forward pass
+    standardize: bool = False                # scale each patch to zero mean, unit std (lighting)
+
+
+def face_config(**overrides) -> SlidingWindowConfig:
+    """Face / non-face on greyscale photos: 25 x 25 patches (scikit-image's lfw_subset), square windows."""
+    base = dict(num_classes=2, in_channels=1, patch=25, sizes=(40, 56, 80, 112, 160, 224), ratios=(1.0,),
+                stride=0.2, width=16, score_thresh=0.9, nms_thresh=0.2, detections_per_img=10, standardize=True)
+    return SlidingWindowConfig(**{**base, **overrides})
+
+
+class PatchHead(nn.Module):
+    """The features of a patch: three conv blocks (each halves the size) and a hidden layer.
+
+    Tensor[N, in_channels, patch, patch] -> Tensor[N, hidden]."""
+
+    def __init__(self, in_channels: int, width: int, patch: int, hidden: int = 128):
+        super().__init__()
+        layers, c = [], in_channels
+        for out in (width, 2 * width, 2 * width):
+            layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            c = out
+        self.convs = nn.Sequential(*layers)
+        side = patch // 8
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c * side * side, hidden), nn.ReLU(inplace=True),
+                                nn.Dropout(0.2))
+        self.out_features = hidden
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.convs(x - 0.5))
+
+
+class SlidingWindowDetector(nn.Module):
+    """A patch classifier (head + predictor) applied to every sliding window; see the module docstring."""
+
+    def __init__(self, cfg: SlidingWindowConfig = SlidingWindowConfig()):
+        super().__init__()
+        if cfg.patch < 8:
+            raise ValueError(f"patch must be at least 8 pixels, got {cfg.patch}")
+        self.cfg = cfg
+        self.head = PatchHead(cfg.in_channels, cfg.width, cfg.patch)
+        self.predictor = nn.Linear(self.head.out_features, cfg.num_classes)   # class logits, 0 = background
+        self._windows: dict[tuple, Tensor] = {}
+
+    # ------------------------------------------------------------ pieces
+    def windows(self, image_size: tuple[int, int]) -> Tensor:
+        """Every window of an image of size (H, W): Tensor[N, 4], xyxy pixels (cached per size)."""
+        key = tuple(image_size)
+        if key not in self._windows:
+            self._windows[key] = sliding_windows(key, self.cfg.sizes, self.cfg.ratios, self.cfg.stride)
+        return self._windows[key]
+
+    def crops(self, image: Tensor, boxes: Tensor) -> Tensor:
+        """Resample each box of one image to patch x patch: Tensor[C, H, W], [N, 4] -> [N, C, patch, patch]."""
+        return roi_align(image[None], [boxes.to(image)], self.cfg.patch, spatial_scale=1.0,
+                         sampling_ratio=2, aligned=True)
+
+    def classify(self, patches: Tensor) -> Tensor:
+        """Class logits of patches: Tensor[N, C, patch, patch] -> Tensor[N, num_classes]."""
+        if self.cfg.standardize:
+            mean = patches.mean(dim=(1, 2, 3), keepdim=True)
+            patches = (patches - mean) / (patches.std(dim=(1, 2, 3), keepdim=True) + 0.05) * 0.25 + 0.5
+        return self.predictor(self.head(patches))
+
+    def window_scores(self, image: Tensor) -> tuple[Tensor, Tensor]:
+        """(windows Tensor[N, 4], class probabilities Tensor[N, num_classes]) for one image."""
+        boxes = self.windows(image.shape[-2:]).to(image.device)
+        probs = [F.softmax(self.classify(self.crops(image, chunk)), dim=1)
+                 for chunk in boxes.split(self.cfg.chunk)]
+        return boxes, torch.cat(probs) if probs else image.new_zeros((0, self.cfg.num_classes))
+
+    # ------------------------------------------------------------ training
+    def sample(self, boxes: Tensor, target: dict) -> tuple[Tensor, Tensor]:
+        """Training windows of one image and their labels: (Tensor[S, 4], int64 [S])."""
+        cfg = self.cfg
+        labels = torch.zeros(len(boxes), dtype=torch.int64, device=boxes.device)
+        if len(target["boxes"]):
+            iou, match = box_iou(boxes, target["boxes"].to(boxes)).max(dim=1)
+            labels = target["labels"].to(boxes.device)[match]
+            labels[iou < cfg.fg_iou] = -1                    # between: ignored
+            labels[iou < cfg.bg_iou] = 0                     # background
+        positive = torch.nonzero(labels > 0).flatten()
+        negative = torch.nonzero(labels == 0).flatten()
+        n_pos = min(len(positive), int(cfg.samples_per_image * cfg.positive_fraction))
+        n_neg = min(len(negative), cfg.samples_per_image - n_pos)
+        keep = torch.cat([positive[torch.randperm(len(positive), device=boxes.device)[:n_pos]],
+                          negative[torch.randperm(len(negative), device=boxes.device)[:n_neg]]])
+        return boxes[keep], labels[keep]
+
+    # ------------------------------------------------------------ torchvision's contract
+    def forward(self, images: list[Tensor], targets: list[dict] | None = None):
+        if not isinstance(images, (list, tuple)) or any(im.ndim != 3 for im in images):
+            raise ValueError("images must be a list of Tensor[C, H, W]")
+        if any(im.shape[0] != self.cfg.in_channels for im in images):
+            raise ValueError(f"this detector takes {self.cfg.in_channels}-channel images, "
+                             f"got {[im.shape[0] for im in images]}")
+        if self.training:
+            if targets is None or len(targets) != len(images):
+                raise ValueError("in train mode, give one target dict (boxes, labels) per image")
+            patches, labels = [], []
+            for image, target in zip(images, targets):
+                boxes, lab = self.sample(self.windows(image.shape[-2:]).to(image.device), target)
+                patches.append(self.crops(image, boxes)), labels.append(lab)
+            logits = self.classify(torch.cat(patches))
+            return {"loss_classifier": F.cross_entropy(logits, torch.cat(labels))}
+        return [self.detect(image) for image in images]
+
+    @torch.no_grad()
+    def detect(self, image: Tensor) -> dict:
+        """Detections of one image: windows whose best object class scores above score_thresh, after NMS."""
+        cfg = self.cfg
+        boxes, probs = self.window_scores(image)
+        scores, labels = probs[:, 1:].max(dim=1)
+        labels = labels + 1                                    # best class other than background
+        keep = torch.nonzero(scores > cfg.score_thresh).flatten()
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        keep = batched_nms(boxes, scores, labels, cfg.nms_thresh)[:cfg.detections_per_img]
+        return {"boxes": boxes[keep], "labels": labels[keep], "scores": scores[keep]}
+
+
+# ---------------------------------------------------------------- real data: faces
+
+def greyscale(image: Tensor) -> Tensor:
+    """Tensor[3, H, W] RGB -> Tensor[1, H, W] luminance (ITU-R 601 weights)."""
+    weights = torch.tensor([0.299, 0.587, 0.114], dtype=image.dtype, device=image.device)
+    return (image * weights[:, None, None]).sum(0, keepdim=True)
+
+
+def random_crops(image: Tensor, n: int, patch: int, generator: torch.Generator,
+                 min_side: int = 20, max_side: int = 200) -> Tensor:
+    """n random square crops of Tensor[C, H, W], each resized to patch x patch: Tensor[n, C, patch, patch]."""
+    h, w = image.shape[-2:]
+    hi = min(max_side, h, w)
+    out = []
+    for _ in range(n):
+        side = int(torch.randint(min(min_side, hi), hi + 1, (1,), generator=generator))
+        y = int(torch.randint(0, h - side + 1, (1,), generator=generator))
+        x = int(torch.randint(0, w - side + 1, (1,), generator=generator))
+        out.append(F.interpolate(image[None, :, y:y + side, x:x + side], size=(patch, patch), mode="area")[0])
+    return torch.stack(out)
+
+
+def face_patches(n_train: int = 70, negatives_per_photo: int = 200, seed: int = 0):
+    """Face / non-face patches, float [N, 1, 25, 25] in 0..1, labels int64 [N] (1 = face).
+
+    Faces and non-faces from scikit-image's lfw_subset (100 each: n_train of each for training, the
+    rest held out), plus "hard" negatives: random crops of photos without any face (coffee, rocket,
+    Hubble deep field), split the same way. Returns (train_x, train_y, test_x, test_y).
+    """
+    from ..data import photos
+    patches, labels = photos.lfw_faces()
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(100, generator=g)
+    train_idx = torch.cat([perm[:n_train], 100 + perm[:n_train]])
+    test_idx = torch.cat([perm[n_train:], 100 + perm[n_train:]])
+    negatives = torch.cat([random_crops(greyscale(photos.load(name)), negatives_per_photo, 25, g)
+                           for name in ("coffee", "rocket", "hubble_deep_field")])
+    negatives = negatives[torch.randperm(len(negatives), generator=g)]
+    cut = int(len(negatives) * n_train / 100)
+    zeros = lambda n: torch.zeros(n, dtype=torch.int64)
+    return (torch.cat([patches[train_idx], negatives[:cut]]), torch.cat([labels[train_idx], zeros(cut)]),
+            torch.cat([patches[test_idx], negatives[cut:]]), torch.cat([labels[test_idx], zeros(len(negatives) - cut)]))
+
+
+def augment(patches: Tensor) -> Tensor:
+    """Random flips, brightness / contrast changes and shifts by up to 2 pixels: [N, C, P, P] -> same."""
+    n, p = len(patches), patches.shape[-1]
+    flip = torch.rand(n, device=patches.device) < 0.5
+    x = torch.where(flip[:, None, None, None], patches.flip(-1), patches)
+    x = x * (0.7 + 0.6 * torch.rand(n, 1, 1, 1, device=x.device)) + 0.2 * (torch.rand(n, 1, 1, 1, device=x.device) - 0.5)
+    dy, dx = torch.randint(0, 5, (2,)).tolist()
+    return F.pad(x, (2, 2, 2, 2), mode="replicate")[:, :, dy:dy + p, dx:dx + p].clamp(0, 1)
