@@ -7,8 +7,8 @@ from torch import nn
 from cvlib.models.fcn import UPSAMPLING, DownUpFCN, FCNConfig, FullResFCN, Upsample
 from cvlib.models.patch_classifier import (PatchClassifier, PatchConfig, pad_for_patches, patch_batches,
                                            patch_step, sliding_window)
-from cvlib.models.segmentation import (NUM_CLASSES, SemanticData, activation_bytes, count_macs, evaluate,
-                                       predict, segmentation_step)
+from cvlib.models.segmentation import (NUM_CLASSES, SemanticData, activation_bytes, class_weights, count_macs,
+                                       evaluate, iou_table, predict, segmentation_step)
 from cvlib.train import fit
 
 
@@ -138,3 +138,23 @@ def test_evaluate_a_perfect_model_is_one(data):
     result = evaluate(_Oracle(data), data, batch_size=5)
     assert result["miou"] == pytest.approx(1.0)
     assert torch.equal(predict(_Oracle(data), data.images[:3]), data.labels[:3])
+
+
+def test_class_weights_favour_rare_classes_and_average_one(data):
+    w = class_weights(data)
+    f = data.class_fractions()
+    assert float((w * f).sum()) == pytest.approx(1.0)
+    present = f > 0
+    order = torch.argsort(f[present])
+    assert torch.all(w[present][order][:-1] >= w[present][order][1:])   # rarer -> heavier
+    images, labels = data.images[:4], data.labels[:4]
+    model = DownUpFCN(FCNConfig(width=4))
+    loss = segmentation_step(model, (images, labels), "cpu", weight=w)
+    assert loss.ndim == 0 and torch.isfinite(loss)
+
+
+def test_iou_table_shows_every_class(data):
+    result = {"miou": 0.5, "per_class": torch.linspace(0, 1, NUM_CLASSES)}
+    table = iou_table({"a model": result})
+    assert "a model" in repr(table) and "<table>" in table._repr_html_()
+    assert len(table.rows[0]) == NUM_CLASSES + 2

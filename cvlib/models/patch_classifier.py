@@ -151,7 +151,10 @@ def patch_batches(data: SemanticData, patch: int, batch_size: int = 256, seed: i
         yield patches.permute(0, 3, 1, 2).contiguous(), data.labels[i, y, x]
 
 
-def patch_step(model: PatchClassifier, batch, device) -> Tensor:
-    """Cross-entropy of the patch classifier on one batch of (patches, centre labels)."""
+def patch_step(model: PatchClassifier, batch, device, weight: Tensor | None = None) -> Tensor:
+    """Cross-entropy of the patch classifier on one batch of (patches, centre labels).
+
+    weight: float [C] per-class weights of the loss (see segmentation.class_weights), or None.
+    """
     patches, labels = (t.to(device, non_blocking=True) for t in batch)
-    return F.cross_entropy(model(patches), labels)
+    return F.cross_entropy(model(patches), labels, weight=None if weight is None else weight.to(device))

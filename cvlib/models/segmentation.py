@@ -48,15 +48,28 @@ class SemanticData:
         return torch.bincount(self.labels.flatten(), minlength=NUM_CLASSES).float() / self.labels.numel()
 
 
-def segmentation_step(model: nn.Module, batch, device) -> Tensor:
+def segmentation_step(model: nn.Module, batch, device, weight: Tensor | None = None) -> Tensor:
     """Per-pixel cross-entropy of model(images) [N, C, H, W] against labels [N, H, W].
 
+    weight: float [C], the weight of each class in the loss (`class_weights`), or None.
     Batches are flipped left-right at random (a scene mirrored is still a scene).
+    Pass weights with `functools.partial(segmentation_step, weight=w)`.
     """
     images, labels = (t.to(device, non_blocking=True) for t in batch)
     if torch.rand(()) < 0.5:
         images, labels = images.flip(-1), labels.flip(-1)
-    return F.cross_entropy(model(images), labels)
+    return F.cross_entropy(model(images), labels, weight=None if weight is None else weight.to(device))
+
+
+def class_weights(data: SemanticData, power: float = 0.5) -> Tensor:
+    """float [C]: weights proportional to (pixel fraction) ** -power, averaging 1 over the pixels.
+
+    Background covers most pixels; mIoU counts every class equally, so rare classes get a
+    larger weight in the loss (power 0.5: a class 100 times rarer weighs 10 times more).
+    """
+    fractions = data.class_fractions().clamp(min=1e-4)
+    w = fractions ** -power
+    return w / (w * fractions).sum()
 
 
 @torch.no_grad()
