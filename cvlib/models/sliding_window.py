@@ -50,7 +50,7 @@ class SlidingWindowConfig:
     fg_iou: float = 0.5                      # training: IoU >= fg_iou -> the object's class
     bg_iou: float = 0.3                      # training: IoU < bg_iou -> background
     samples_per_image: int = 64              # training windows per image ...
-    positive_fraction: float = 0.25          # ... of which at most this fraction are objects
+    positive_fraction: float = 0.5           # ... of which at most this fraction are objects
     score_thresh: float = 0.05               # eval: keep windows whose object score is above
     nms_thresh: float = 0.3                  # eval: NMS per class
     detections_per_img: int = 50
