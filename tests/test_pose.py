@@ -81,3 +81,25 @@ def test_model_rejects_several_people():
     images, targets = Scenes.collate([Scenes(1, seed=0, size=64, n_objects=(2, 2), classes=("person",))[0]])
     with pytest.raises(ValueError, match="one person"):
         PoseRegressor().train()(images, targets)
+
+
+def test_soft_argmax_finds_the_peak_cell_centre():
+    maps = torch.full((1, 2, 4, 8), -1e4)
+    maps[0, 0, 1, 6] = 0          # joint 0 at row 1, column 6
+    maps[0, 1, 3, 0] = 0          # joint 1 at row 3, column 0
+    from cvlib.models.pose import soft_argmax
+    xy = soft_argmax(maps)
+    assert torch.allclose(xy[0], torch.tensor([[6.5 / 8, 1.5 / 4], [0.5 / 8, 3.5 / 4]]))
+    flat = soft_argmax(torch.zeros(1, 1, 4, 8))          # uniform map: the centre
+    assert torch.allclose(flat, torch.tensor([[[0.5, 0.5]]]))
+
+
+@pytest.mark.parametrize("head", ["fc", "soft-argmax"])
+def test_both_heads_output_joints(head):
+    model = PoseRegressor(PoseConfig(head=head)).eval()
+    assert model.predict(torch.rand(2, 3, 64, 64)).shape == (2, 14, 2)
+
+
+def test_config_rejects_unknown_head():
+    with pytest.raises(ValueError, match="head"):
+        PoseConfig(head="heatmap")

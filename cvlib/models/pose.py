@@ -1,9 +1,15 @@
 """Human pose as regression: one person per image, 14 joints, each an (x, y) output.
 
-The same recipe as the localizer (cvlib.models.localizer), with more points: the CNN
-backbone's feature map is flattened, an FC layer reads it and a predictor outputs
-14 x 2 numbers, the (x, y) of every joint. The loss is L2 over the 14 points,
-counting only the joints marked visible (v = 2).
+The same recipe as the localizer (cvlib.models.localizer), with more points: the model
+outputs 14 x 2 numbers, the (x, y) of every joint, and the loss is L2 over the 14 points,
+counting only the joints marked visible (v = 2). Two heads compute the 28 numbers:
+
+- "fc": the backbone's feature map is flattened, an FC layer reads it and an FC predictor
+  outputs the coordinates (the lecture's recipe, as for the box);
+- "soft-argmax": a small conv head makes one score map per joint; a softmax over the
+  positions turns each map into a probability map, and its expected position is the
+  joint's (x, y) (integral regression). Still a direct regression of coordinates with an L2
+  loss, but the head keeps the image layout, so it learns far faster.
 
 Coordinates: the model works in fractions of the image width / height; inputs and
 outputs are pixels. Follows torchvision's contract (as its Keypoint R-CNN does): train mode
@@ -23,17 +29,38 @@ from ..data.scenes import CLASSES
 from .localizer import Backbone, _stack
 
 
+HEADS = ("fc", "soft-argmax")
+
+
 @dataclass
 class PoseConfig:
     num_joints: int = len(JOINTS)                 # 14, in cvlib.data.JOINTS order
-    widths: tuple[int, ...] = (16, 32, 64, 128)   # channels of the backbone stages (each halves H, W)
-    pool: int = 4                                 # the feature map is pooled to pool x pool and flattened
-    hidden: int = 256                             # width of the FC layer
+    head: str = "soft-argmax"                     # "fc" or "soft-argmax" (see the module docstring)
+    widths: tuple[int, ...] = (16, 32, 64, 128)   # backbone stages (each halves H, W); soft-argmax drops the last
+    pool: int = 4                                 # fc: the feature map is pooled to pool x pool and flattened
+    hidden: int = 256                             # fc: width of the FC layer; soft-argmax: channels of the map head
     label: int = CLASSES.index("person")          # the label the predictions carry
 
     def __post_init__(self):
         if self.num_joints < 1:
             raise ValueError(f"num_joints must be positive, got {self.num_joints}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if self.head == "soft-argmax" and len(self.widths) < 2:
+            raise ValueError(f"the soft-argmax head needs at least 2 backbone widths, got {self.widths}")
+
+
+def soft_argmax(maps: Tensor) -> Tensor:
+    """Expected position under a softmax over each map's positions.
+
+    maps: float [B, K, h, w] scores -> float [B, K, 2], (x, y) as fractions of the map width /
+    height, measured at cell centres: a map peaked on cell (i, j) gives ((j + 0.5) / w, (i + 0.5) / h).
+    """
+    b, k, h, w = maps.shape
+    prob = maps.flatten(2).softmax(-1).view(b, k, h, w)
+    xs = (torch.arange(w, device=maps.device, dtype=maps.dtype) + 0.5) / w
+    ys = (torch.arange(h, device=maps.device, dtype=maps.dtype) + 0.5) / h
+    return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], -1)
 
 
 def pose_loss(pred: Tensor, target: Tensor) -> Tensor:
@@ -53,19 +80,39 @@ def pose_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 
 class PoseRegressor(nn.Module):
-    """Backbone -> pool, flatten -> FC, ReLU -> predictor of K x (x, y)."""
+    """Backbone, then a head that outputs K x (x, y).
+
+    fc:          pool, flatten -> FC, ReLU -> FC predictor of K * 2 numbers
+    soft-argmax: 2x transposed conv, BN, ReLU -> 3x3 conv to K score maps -> soft_argmax
+    """
 
     def __init__(self, config: PoseConfig | None = None):
         super().__init__()
         self.config = cfg = config or PoseConfig()
-        self.backbone = Backbone(cfg.widths)
-        d = self.backbone.out_channels
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(cfg.pool), nn.Flatten(),
-                                  nn.Linear(d * cfg.pool ** 2, cfg.hidden), nn.ReLU(inplace=True))
-        self.predictor = nn.Linear(cfg.hidden, cfg.num_joints * 2)
+        k = cfg.num_joints
+        if cfg.head == "fc":
+            self.backbone = Backbone(cfg.widths)
+            d = self.backbone.out_channels
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(cfg.pool), nn.Flatten(),
+                                      nn.Linear(d * cfg.pool ** 2, cfg.hidden), nn.ReLU(inplace=True))
+            self.predictor = nn.Linear(cfg.hidden, k * 2)
+        else:
+            self.backbone = Backbone(cfg.widths[:-1])                 # stride 2^(len - 1)
+            d, c = self.backbone.out_channels, min(cfg.hidden, 64)
+            self.head = nn.Sequential(nn.ConvTranspose2d(d, c, 4, stride=2, padding=1, bias=False),
+                                      nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+            self.predictor = nn.Conv2d(c, k, 3, padding=1)
+
+    def score_maps(self, images: Tensor) -> Tensor:
+        """soft-argmax head only: images [B, 3, H, W] -> joint score maps [B, K, H / s, W / s], s = 2^(len(widths) - 2)."""
+        if self.config.head != "soft-argmax":
+            raise ValueError("score maps exist only for the soft-argmax head")
+        return self.predictor(self.head(self.backbone(images)))
 
     def predict(self, images: Tensor) -> Tensor:
         """images float [B, 3, H, W] -> joints [B, K, 2], (x, y) as fractions of the image width / height."""
+        if self.config.head == "soft-argmax":
+            return soft_argmax(self.score_maps(images))
         return self.predictor(self.head(self.backbone(images))).view(len(images), self.config.num_joints, 2)
 
     def forward(self, images, targets: list[dict] | None = None):
