@@ -107,14 +107,8 @@ def count_macs(model: nn.Module, images: Tensor) -> int:
         elif isinstance(module, nn.Linear):
             total += output.numel() * module.in_features
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
-    try:
-        with torch.no_grad():
-            model.eval()(images)
-    finally:
-        for h in handles:
-            h.remove()
+    _forward_with_hook(model, images, hook, [m for m in model.modules()
+                                             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))])
     return int(total)
 
 
@@ -127,15 +121,19 @@ def activation_bytes(model: nn.Module, images: Tensor) -> int:
         outputs = output if isinstance(output, tuple) else (output,)
         total += sum(o.numel() * o.element_size() for o in outputs if torch.is_tensor(o))
 
-    leaves = [m for m in model.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(hook) for m in leaves]
+    _forward_with_hook(model, images, hook, [m for m in model.modules() if not list(m.children())])
+    return int(total)
+
+
+def _forward_with_hook(model: nn.Module, images: Tensor, hook, modules) -> None:
+    """One no-grad eval forward pass of `images` with `hook` on each of `modules`, removed afterwards."""
+    handles = [m.register_forward_hook(hook) for m in modules]
     try:
         with torch.no_grad():
             model.eval()(images)
     finally:
         for h in handles:
             h.remove()
-    return int(total)
 
 
 def seconds_per_call(fn, *args, repeat: int = 3) -> float:
