@@ -142,7 +142,8 @@ class DownUpFCN(nn.Module):
     Decoder: for each stage, from the deepest: upsample x 2 (the config's method; max unpooling
              uses the indices of the matching pooling layer), then a conv block.
     Classifier: 1 x 1 convolution. [N, 3, H, W] -> [N, C, H, W], H and W multiples of 2^stages.
-    No skip connections: everything the decoder knows comes up through the upsampling.
+    With config.skip=False everything the decoder knows comes up through the upsampling; with
+    skip=True the encoder's features of the same resolution are added after each upsampling.
     """
 
     def __init__(self, config: FCNConfig | None = None):

@@ -1,0 +1,102 @@
+"""How Part 1 trains its down/up FCNs, and the learning rate chosen for them on validation scenes.
+
+    recipe = Recipe.for_profile(runtime.profile())
+    train, val, test = recipe.data()                          # three seeds: fit, choose, report
+    sweep = load_sweep("lr_sweep.json", recipe)                # written by scripts/sweep_fcn_lr.py
+    model, history = train_fcn("transpose", chosen_lr(sweep, "transpose"), seed=0, train=train, recipe=recipe)
+
+The FCN and upsampling chapters train the same DownUpFCN on the same data, with the same
+steps, batch and width; only the upsampling method changes. The learning rate is chosen,
+not guessed: `scripts/sweep_fcn_lr.py` trains every method at several learning rates and
+several initial seeds, scores each model on the *validation* scenes, and writes the table to
+`chapters/01-semantic/lr_sweep.json`. `chosen_lr` takes, per method, the learning rate
+with the best mean validation mIoU. The test scenes play no part in any choice.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .. import runtime
+from ..train import History, fit
+from .fcn import DownUpFCN, FCNConfig
+from .segmentation import SemanticData, Table, class_weights, segmentation_step
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Data, budget and model size of one profile (seeds: 1 train, 3 validation, 2 test)."""
+    size: int = 64
+    n_train: int = 1500
+    n_val: int = 200
+    n_test: int = 200
+    steps: int = 600
+    batch: int = 16
+    width: int = 8
+
+    @classmethod
+    def for_profile(cls, profile: str) -> "Recipe":
+        if profile == "quick":
+            return cls()
+        if profile == "full":
+            return cls(size=128, n_train=8000, n_val=500, n_test=500, steps=4000, batch=32, width=16)
+        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
+
+    def data(self) -> tuple[SemanticData, SemanticData, SemanticData]:
+        """(train, validation, test) scenes, each from its own seed."""
+        return (SemanticData.from_scenes(self.n_train, seed=1, size=self.size),
+                SemanticData.from_scenes(self.n_val, seed=3, size=self.size),
+                SemanticData.from_scenes(self.n_test, seed=2, size=self.size))
+
+
+def train_fcn(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe,
+              device: torch.device | str = "cpu", progress: bool = True) -> tuple[DownUpFCN, History]:
+    """A DownUpFCN with `method` upsampling and skip connections, initialised from `seed` and
+    trained on `train` with the class-weighted loss; returns (model, history)."""
+    runtime.seed(seed)
+    model = DownUpFCN(FCNConfig(width=recipe.width, upsample=method, skip=True)).to(device)
+    step = functools.partial(segmentation_step, weight=class_weights(train))
+    history = fit(model, train.loader(recipe.batch), steps=recipe.steps, step_fn=step, lr=lr,
+                  desc=f"{method}, lr {lr:g}", progress=progress)
+    return model, history
+
+
+# ---------------------------------------------------------------- the sweep's results
+
+def load_sweep(path: str | Path, recipe: Recipe) -> dict:
+    """The sweep of `recipe`: {"recipe", "lrs", "seeds", "val_miou": {method: {lr: [mIoU per seed]}}}.
+
+    The file holds one sweep per recipe. Without one for `recipe`, warns and returns the quick
+    profile's (its learning rates are a fair start on another profile, but were not chosen for it).
+    Raises FileNotFoundError naming the command that writes the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no learning-rate sweep at {path}: run `python scripts/sweep_fcn_lr.py`")
+    sweeps = {json.dumps(s["recipe"], sort_keys=True): s for s in json.loads(path.read_text())}
+    key = json.dumps(asdict(recipe), sort_keys=True)
+    if key not in sweeps:
+        warnings.warn(f"{path} has no sweep for {recipe}; using the quick profile's learning rates "
+                      "(run `python scripts/sweep_fcn_lr.py --profile full` to choose them for this one)")
+        key = json.dumps(asdict(Recipe()), sort_keys=True)
+    return sweeps[key]
+
+
+def chosen_lr(sweep: dict, method: str) -> float:
+    """The learning rate with the best mean validation mIoU over the seeds, for `method`."""
+    runs = sweep["val_miou"][method]
+    return float(max(runs, key=lambda lr: sum(runs[lr]) / len(runs[lr])))
+
+
+def sweep_table(sweep: dict) -> Table:
+    """Validation mIoU, mean and spread (min to max) over the seeds, one row per method, one column per lr."""
+    rows = []
+    for method, runs in sweep["val_miou"].items():
+        cells = [f"{sum(v) / len(v):.3f} ({min(v):.2f} to {max(v):.2f})" for v in runs.values()]
+        rows.append([method, *cells, f"{chosen_lr(sweep, method):g}"])
+    return Table(rows, ["upsampling", *[f"lr {float(lr):g}" for lr in sweep["lrs"]], "chosen lr"])
