@@ -1,6 +1,6 @@
 """Choose the learning rate of Part 1's down/up FCNs on validation scenes.
 
-    python scripts/sweep_fcn_lr.py                    # quick profile: 4 methods x 3 lrs x 3 seeds, ~20 min on 2 cores
+    python scripts/sweep_fcn_lr.py                    # quick profile: 4 methods x 3 lrs x 3 seeds, ~25 min on 2 cores
     python scripts/sweep_fcn_lr.py --profile full     # the GPU profile's recipe
 
 Trains a DownUpFCN for every upsampling method, learning rate and initial seed with the
@@ -12,6 +12,7 @@ read it with load_sweep / chosen_lr.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -19,28 +20,33 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
+from cvlib import runtime
+from cvlib.models.fcn import UPSAMPLING
+from cvlib.models.fcn_recipe import Recipe, train_fcn
+from cvlib.models.segmentation import evaluate
+
 OUT = Path(__file__).resolve().parent.parent / "chapters" / "01-semantic" / "lr_sweep.json"
 LRS = (2e-3, 4e-3, 8e-3)
 SEEDS = (0, 1, 2)
 
 
+@functools.lru_cache(maxsize=None)
+def scenes(profile: str, split: str):
+    """Rendered once per worker process."""
+    return Recipe.for_profile(profile).scenes(split)
+
+
 def run(args) -> float:
     profile, method, lr, seed = args
-    import torch
-    from cvlib import runtime
-    from cvlib.models.fcn_recipe import Recipe, train_fcn
-    from cvlib.models.segmentation import SemanticData, evaluate
     torch.set_num_threads(int(os.environ.get("SWEEP_THREADS", "1")))
-    recipe = Recipe.for_profile(profile)
-    train = SemanticData.from_scenes(recipe.n_train, seed=1, size=recipe.size)
-    val = SemanticData.from_scenes(recipe.n_val, seed=3, size=recipe.size)
-    model, _ = train_fcn(method, lr, seed, train, recipe, device=runtime.device(), progress=False)
-    return evaluate(model, val)["miou"]
+    model, _ = train_fcn(method, lr, seed, scenes(profile, "train"), Recipe.for_profile(profile),
+                         device=runtime.device(), progress=False)
+    return evaluate(model, scenes(profile, "val"))["miou"]
 
 
 def main():
-    from cvlib.models.fcn import UPSAMPLING
-    from cvlib.models.fcn_recipe import Recipe
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick", choices=("quick", "full"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel trainings (one per CPU core)")

@@ -47,11 +47,16 @@ class Recipe:
             return cls(size=128, n_train=8000, n_val=500, n_test=500, steps=4000, batch=32, width=16)
         raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
 
+    def scenes(self, split: str) -> SemanticData:
+        """The scenes of one split, "train", "val" or "test", each from its own seed."""
+        seeds = {"train": 1, "val": 3, "test": 2}
+        if split not in seeds:
+            raise ValueError(f"split must be one of {tuple(seeds)}, got {split!r}")
+        return SemanticData.from_scenes(getattr(self, f"n_{split}"), seed=seeds[split], size=self.size)
+
     def data(self) -> tuple[SemanticData, SemanticData, SemanticData]:
-        """(train, validation, test) scenes, each from its own seed."""
-        return (SemanticData.from_scenes(self.n_train, seed=1, size=self.size),
-                SemanticData.from_scenes(self.n_val, seed=3, size=self.size),
-                SemanticData.from_scenes(self.n_test, seed=2, size=self.size))
+        """(train, validation, test) scenes."""
+        return self.scenes("train"), self.scenes("val"), self.scenes("test")
 
 
 def train_fcn(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe,

@@ -1,0 +1,53 @@
+"""The Part 1 recipe: its data seeds, the learning rate chosen from a sweep, and a stale or missing sweep."""
+import json
+from dataclasses import asdict
+
+import pytest
+import torch
+
+from cvlib.models.fcn_recipe import Recipe, chosen_lr, load_sweep, sweep_table, train_fcn
+
+
+def sweep_of(recipe, val_miou):
+    return {"recipe": asdict(recipe), "lrs": [0.002, 0.004], "seeds": [0, 1], "val_miou": val_miou}
+
+
+def test_chosen_lr_is_the_best_mean_over_seeds_not_the_best_single_run():
+    sweep = sweep_of(Recipe(), {"nearest": {"0.002": [0.90, 0.40], "0.004": [0.70, 0.70]}})
+    assert chosen_lr(sweep, "nearest") == 0.004
+    table = repr(sweep_table(sweep))
+    assert "0.650 (0.40 to 0.90)" in table and "0.700 (0.70 to 0.70)" in table and table.rstrip().endswith("0.004")
+
+
+def test_load_sweep_finds_its_recipe_and_falls_back_with_a_warning(tmp_path):
+    quick, full = Recipe.for_profile("quick"), Recipe.for_profile("full")
+    path = tmp_path / "lr_sweep.json"
+    path.write_text(json.dumps([sweep_of(quick, {"transpose": {"0.002": [0.5], "0.004": [0.6]}})]))
+    assert load_sweep(path, quick)["recipe"] == asdict(quick)
+    with pytest.warns(UserWarning, match="no sweep for"):
+        assert load_sweep(path, full)["recipe"] == asdict(quick)
+    with pytest.raises(FileNotFoundError, match="sweep_fcn_lr.py"):
+        load_sweep(tmp_path / "missing.json", quick)
+    with pytest.raises(ValueError, match="profile"):
+        Recipe.for_profile("medium")
+    with pytest.raises(ValueError, match="split"):
+        quick.scenes("dev")
+
+
+def test_the_committed_sweep_matches_the_quick_recipe():
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "chapters" / "01-semantic" / "lr_sweep.json"
+    sweep = load_sweep(path, Recipe())
+    assert set(sweep["val_miou"]) == {"nearest", "bed_of_nails", "max_unpool", "transpose"}
+    for runs in sweep["val_miou"].values():
+        assert [float(lr) for lr in runs] == sweep["lrs"]
+        assert all(len(v) == len(sweep["seeds"]) and all(0 <= x <= 1 for x in v) for v in runs.values())
+
+
+def test_train_fcn_repeats_exactly_from_its_seed():
+    recipe = Recipe(n_train=32, steps=3, batch=8, width=4)
+    train = recipe.scenes("train")
+    a, ha = train_fcn("transpose", 1e-3, 0, train, recipe, progress=False)
+    b, hb = train_fcn("transpose", 1e-3, 0, train, recipe, progress=False)
+    assert ha.losses["total"] == hb.losses["total"] and len(ha.losses["total"]) == 3
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
