@@ -26,6 +26,10 @@ def test_load_sweep_finds_its_recipe_and_falls_back_with_a_warning(tmp_path):
     assert load_sweep(path, quick)["recipe"] == asdict(quick)
     with pytest.warns(UserWarning, match="no sweep for"):
         assert load_sweep(path, full)["recipe"] == asdict(quick)
+    only_full = tmp_path / "only_full.json"
+    only_full.write_text(json.dumps([sweep_of(full, {"transpose": {"0.002": [0.5]}})]))
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="sweep_fcn_lr.py"):
+        load_sweep(only_full, Recipe(steps=1))
     with pytest.raises(FileNotFoundError, match="sweep_fcn_lr.py"):
         load_sweep(tmp_path / "missing.json", quick)
     with pytest.raises(ValueError, match="profile"):

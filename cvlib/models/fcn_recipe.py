@@ -78,18 +78,25 @@ def load_sweep(path: str | Path, recipe: Recipe) -> dict:
 
     The file holds one sweep per recipe. Without one for `recipe`, warns and returns the quick
     profile's (its learning rates are a fair start on another profile, but were not chosen for it).
-    Raises FileNotFoundError naming the command that writes the file.
+    Raises FileNotFoundError (no file) or ValueError (not even the quick profile's sweep), naming
+    the command that writes it.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no learning-rate sweep at {path}: run `python scripts/sweep_fcn_lr.py`")
-    sweeps = {json.dumps(s["recipe"], sort_keys=True): s for s in json.loads(path.read_text())}
-    key = json.dumps(asdict(recipe), sort_keys=True)
-    if key not in sweeps:
+    sweeps = json.loads(path.read_text())
+
+    def sweep_of(r: Recipe) -> dict | None:
+        return next((s for s in sweeps if s["recipe"] == asdict(r)), None)
+
+    sweep = sweep_of(recipe)
+    if sweep is None:
         warnings.warn(f"{path} has no sweep for {recipe}; using the quick profile's learning rates "
                       "(run `python scripts/sweep_fcn_lr.py --profile full` to choose them for this one)")
-        key = json.dumps(asdict(Recipe()), sort_keys=True)
-    return sweeps[key]
+        sweep = sweep_of(Recipe())
+    if sweep is None:
+        raise ValueError(f"{path} holds no sweep for the quick profile either: run `python scripts/sweep_fcn_lr.py`")
+    return sweep
 
 
 def chosen_lr(sweep: dict, method: str) -> float:
