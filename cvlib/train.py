@@ -114,6 +114,25 @@ def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, sec
     return history
 
 
+def shuffled_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0):
+    """Endless mini-batches (tuples, one slice of each tensor) of data kept as tensors.
+
+    Every pass over the data is a fresh shuffle (repeatable from `seed`); the last batch of a
+    pass is dropped when it would be short. All tensors must have the same length [N, ...].
+    """
+    n = len(tensors[0]) if tensors else 0
+    if not tensors or any(len(t) != n for t in tensors):
+        raise ValueError(f"give one or more tensors of the same length, got lengths {[len(t) for t in tensors]}")
+    if not 0 < batch_size <= n:
+        raise ValueError(f"batch_size must be between 1 and the {n} samples, got {batch_size}")
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=g)
+        for i in range(0, n - batch_size + 1, batch_size):
+            index = order[i:i + batch_size]
+            yield tuple(t[index] for t in tensors)
+
+
 def _cycle(data):
     """Iterate over `data` forever (a fresh pass each time, so a shuffling loader reshuffles)."""
     while True:

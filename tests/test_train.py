@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from cvlib.train import fit, load, save
+from cvlib.train import fit, load, save, shuffled_batches
 
 
 def regression_data(n=64):
@@ -83,3 +83,20 @@ def test_checkpoint_errors(tmp_path):
     bigger = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
     with pytest.raises(ValueError, match="shape mismatches"):
         load(bigger, good)
+
+
+def test_shuffled_batches_reshuffle_each_pass_and_repeat_from_the_seed():
+    x, y = torch.arange(10), torch.arange(10) * 10
+    batches = shuffled_batches(x, y, batch_size=4, seed=1)
+    first = [next(batches) for _ in range(2)]          # one pass: 2 full batches, the last 2 samples dropped
+    second = [next(batches) for _ in range(2)]
+    for bx, by in first + second:
+        assert len(bx) == 4 and torch.equal(by, bx * 10)
+    assert len(set(torch.cat([b for b, _ in first]).tolist())) == 8
+    assert not torch.equal(torch.cat([b for b, _ in first]), torch.cat([b for b, _ in second]))
+    again = shuffled_batches(x, y, batch_size=4, seed=1)
+    assert all(torch.equal(next(again)[0], b) for b, _ in first)
+    with pytest.raises(ValueError, match="same length"):
+        next(shuffled_batches(x, y[:5], batch_size=2))
+    with pytest.raises(ValueError, match="batch_size"):
+        next(shuffled_batches(x, batch_size=11))
