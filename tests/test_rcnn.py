@@ -96,3 +96,23 @@ def test_batch_images_pads():
     batch = batch_images([torch.ones(3, 10, 12), torch.ones(3, 14, 8)])
     assert batch.shape == (2, 3, 14, 12)
     assert batch[0, :, 10:].sum() == 0 and batch[1, :, :, 8:].sum() == 0
+
+
+def test_proposal_loader_step_and_detect_with_proposals():
+    from cvlib.models.detection import detect_with_proposals, proposal_loader, proposal_step
+    torch.manual_seed(0)
+    scenes = Scenes(3, seed=3, size=64)
+    items = [scenes[i] for i in range(3)]
+    _, _, proposals = data(3)
+    images, targets, props = next(iter(proposal_loader(items, proposals, batch_size=2)))
+    assert len(images) == len(targets) == len(props) == 2 and set(targets[0]) == {"boxes", "labels"}
+    model = FastRCNN(FastRCNNConfig(**SMALL))
+    losses = proposal_step(model.train(), (images, targets, props), "cpu")
+    assert set(losses) == {"loss_classifier", "loss_box_reg"}
+    out = detect_with_proposals(model, items, proposals, batch_size=2)
+    images = [image for image, _ in items]
+    with torch.no_grad():                                     # the same batches of 2 images, by hand
+        expected = model(images[:2], proposals=proposals[:2]) + model(images[2:], proposals=proposals[2:])
+    assert len(out) == 3 and not model.training
+    for got, want in zip(out, expected):
+        assert all(torch.equal(got[k], want[k]) for k in ("boxes", "labels", "scores"))

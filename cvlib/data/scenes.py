@@ -104,9 +104,10 @@ class Scenes(Dataset):
 
     @staticmethod
     def collate(batch):
-        """For a DataLoader: (list of images, list of targets), torchvision's detection input."""
-        images, targets = zip(*batch)
-        return list(images), list(targets)
+        """For a DataLoader: (list of images, list of targets), torchvision's detection input.
+
+        Samples with more parts, e.g. (image, target, proposals), give one list per part."""
+        return tuple(list(part) for part in zip(*batch))
 
 
 # ---------------------------------------------------------------- drawing

@@ -20,7 +20,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.data import DataLoader
 from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes
+
+from ..data.scenes import Scenes
+from ..train import to_device
 
 
 # ---------------------------------------------------------------- box coder
@@ -315,3 +319,34 @@ def get_proposals(images: list[Tensor], proposals: list[Tensor] | None,
             raise ValueError(f"proposals must be [N, 4] xyxy per image, got {tuple(p.shape)}")
     proposals = [p.to(device=image.device, dtype=image.dtype) for p, image in zip(proposals, images)]
     return [p[remove_small_boxes(p, min_size=1.0)] for p in proposals]   # no box coder for empty boxes
+
+
+# ---------------------------------------------------------------- training and testing on precomputed proposals
+
+def proposal_loader(data, proposals: list[Tensor], batch_size: int) -> DataLoader:
+    """Shuffled batches (images, targets, proposals) for `proposal_step`.
+
+    data: (image, target) pairs, e.g. a Scenes; proposals: one Tensor[N_i, 4] (xyxy pixels) per image,
+    computed once (selective search is too slow to rerun every epoch). Targets keep boxes and labels.
+    """
+    items = [(image, {"boxes": t["boxes"], "labels": t["labels"]}, p) for (image, t), p in zip(data, proposals)]
+    return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
+
+
+def proposal_step(model: nn.Module, batch, device) -> dict[str, Tensor]:
+    """One training step of a detector that takes proposals: images, targets and proposals -> dict of losses."""
+    images, targets, proposals = batch
+    return model(to_device(images, device), to_device(targets, device), to_device(proposals, device))
+
+
+@torch.no_grad()
+def detect_with_proposals(model: nn.Module, data, proposals: list[Tensor], batch_size: int = 4) -> list[dict]:
+    """Detections (on the CPU) of `model` on the images of `data`, given their proposals, batch by batch."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(data), batch_size):
+        images = [image.to(device) for image, _ in data[i:i + batch_size]]
+        props = [p.to(device) for p in proposals[i:i + batch_size]]
+        out += [{k: v.cpu() for k, v in d.items()} for d in model(images, proposals=props)]
+    return out
