@@ -55,3 +55,25 @@ def test_train_fcn_repeats_exactly_from_its_seed():
     b, hb = train_fcn("transpose", 1e-3, 0, train, recipe, progress=False)
     assert ha.losses["total"] == hb.losses["total"] and len(ha.losses["total"]) == 3
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def sweep_script():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "scripts" / "sweep_fcn_lr.py"
+    spec = importlib.util.spec_from_file_location("sweep_fcn_lr", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sweep_renders_the_recipes_scenes_in_chunks_and_checks_its_overrides():
+    sweep = sweep_script()
+    recipe = Recipe(n_train=12)
+    whole = recipe.scenes("train")
+    images, labels = sweep.render_chunk(12, 1, recipe.size, 5, 12)     # seed 1: the train split's
+    assert torch.equal(images, whole.images[5:]) and torch.equal(labels, whole.labels[5:])
+    assert sweep.parse_set(["steps=450", "size=48"]) == {"steps": 450, "size": 48}
+    for bad in (["stpes=450"], ["steps=4.5e2"], ["steps"]):
+        with pytest.raises(SystemExit, match="FIELD=INT"):
+            sweep.parse_set(bad)

@@ -27,17 +27,20 @@ from ..train import History, fit
 from .fcn import DownUpFCN, FCNConfig
 from .segmentation import SemanticData, Table, class_weights, segmentation_step
 
+SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}   # the Scenes seed of each split
+
 
 @dataclass(frozen=True)
 class Recipe:
     """Data, budget and model size of one profile (seeds: 1 train, 3 validation, 2 test)."""
-    size: int = 64
+    size: int = 48
     n_train: int = 1500
     n_val: int = 200
     n_test: int = 200
-    steps: int = 600
+    steps: int = 900
     batch: int = 16
     width: int = 8
+    convs: int = 2        # 3 x 3 convolutions per stage (FCNConfig.convs)
 
     @classmethod
     def for_profile(cls, profile: str) -> "Recipe":
@@ -49,14 +52,17 @@ class Recipe:
 
     def scenes(self, split: str) -> SemanticData:
         """The scenes of one split, "train", "val" or "test", each from its own seed."""
-        seeds = {"train": 1, "val": 3, "test": 2}
-        if split not in seeds:
-            raise ValueError(f"split must be one of {tuple(seeds)}, got {split!r}")
-        return SemanticData.from_scenes(getattr(self, f"n_{split}"), seed=seeds[split], size=self.size)
+        if split not in SPLIT_SEEDS:
+            raise ValueError(f"split must be one of {tuple(SPLIT_SEEDS)}, got {split!r}")
+        return SemanticData.from_scenes(getattr(self, f"n_{split}"), seed=SPLIT_SEEDS[split], size=self.size)
 
     def data(self) -> tuple[SemanticData, SemanticData, SemanticData]:
         """(train, validation, test) scenes."""
         return self.scenes("train"), self.scenes("val"), self.scenes("test")
+
+    def fcn_config(self, upsample: str = "transpose") -> FCNConfig:
+        """The down/up FCN of this recipe (skip connections on), upsampling by `upsample`."""
+        return FCNConfig(width=self.width, convs=self.convs, upsample=upsample, skip=True)
 
 
 def train_fcn(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe,
@@ -64,7 +70,7 @@ def train_fcn(method: str, lr: float, seed: int, train: SemanticData, recipe: Re
     """A DownUpFCN with `method` upsampling and skip connections, initialised from `seed` and
     trained on `train` with the class-weighted loss; returns (model, history)."""
     runtime.seed(seed)
-    model = DownUpFCN(FCNConfig(width=recipe.width, upsample=method, skip=True)).to(device)
+    model = DownUpFCN(recipe.fcn_config(method)).to(device)
     step = functools.partial(segmentation_step, weight=class_weights(train))
     history = fit(model, train.loader(recipe.batch), steps=recipe.steps, step_fn=step, lr=lr,
                   desc=f"{method}, lr {lr:g}", progress=progress)
