@@ -1,11 +1,13 @@
 """The Part 1 recipe: its data seeds, the learning rate chosen from a sweep, and a stale or missing sweep."""
 import json
+import os
 from dataclasses import asdict
 
 import pytest
 import torch
 
-from cvlib.models.fcn_recipe import Recipe, chosen_lr, load_sweep, sweep_table, train_fcn
+from cvlib.models.fcn_recipe import (Recipe, chosen_lr, load_sweep, sweep_run, sweep_table, train_fcn,
+                                     train_fcns)
 
 
 def sweep_of(recipe, val_miou):
@@ -77,3 +79,27 @@ def test_the_sweep_renders_the_recipes_scenes_in_chunks_and_checks_its_overrides
     for bad in (["stpes=450"], ["steps=4.5e2"], ["steps"]):
         with pytest.raises(SystemExit, match="FIELD=INT"):
             sweep.parse_set(bad)
+
+
+def test_train_fcns_side_by_side_gives_train_fcns_models():
+    recipe = Recipe(n_train=32, steps=3, batch=8, width=4)
+    train = recipe.scenes("train")
+    models, histories = train_fcns({"transpose": 1e-3, "nearest": 2e-3}, 0, train, recipe, jobs=2)
+    assert list(models) == ["transpose", "nearest"] and not models["nearest"].training
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))    # the workers' threads
+    try:
+        for method, lr in (("transpose", 1e-3), ("nearest", 2e-3)):
+            model, history = train_fcn(method, lr, 0, train, recipe, progress=False)
+            assert history.losses["total"] == histories[method].losses["total"]
+            assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(),
+                                                         models[method].state_dict().values()))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_sweep_run_is_the_chosen_runs_score_for_its_own_recipe_only():
+    sweep = sweep_of(Recipe(), {"nearest": {"0.002": [0.90, 0.40], "0.004": [0.70, 0.66]}})   # chosen: 0.004
+    assert sweep_run(sweep, Recipe(), "nearest", seed=1) == 0.66
+    assert sweep_run(sweep, Recipe(), "nearest", seed=5) is None
+    assert sweep_run(sweep, Recipe.for_profile("full"), "nearest") is None

@@ -158,3 +158,10 @@ def test_iou_table_shows_every_class(data):
     table = iou_table({"a model": result})
     assert "a model" in repr(table) and "<table>" in table._repr_html_()
     assert len(table.rows[0]) == NUM_CLASSES + 2
+
+
+def test_table_shows_floats_to_three_decimals_and_none_as_a_dash():
+    from cvlib.models.segmentation import Table
+    table = Table([["a", 0.12345, None, 7]], ["name", "score", "missing", "n"])
+    assert repr(table).splitlines()[1].split() == ["a", "0.123", "—", "7"]
+    assert "<td>0.123</td><td>—</td><td>7</td>" in table._repr_html_()

@@ -4,6 +4,7 @@
     train, val, test = recipe.data()                          # three seeds: fit, choose, report
     sweep = load_sweep("lr_sweep.json", recipe)                # written by scripts/sweep_fcn_lr.py
     model, history = train_fcn("transpose", chosen_lr(sweep, "transpose"), seed=0, train=train, recipe=recipe)
+    models, histories = train_fcns({m: chosen_lr(sweep, m) for m in UPSAMPLING}, 0, train, recipe)  # side by side
 
 The FCN and upsampling chapters train the same DownUpFCN on the same data, with the same
 steps, batch and width; only the upsampling method changes. The learning rate is chosen,
@@ -16,11 +17,15 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
+import os
 import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from .. import runtime
 from ..train import History, fit
@@ -77,6 +82,44 @@ def train_fcn(method: str, lr: float, seed: int, train: SemanticData, recipe: Re
     return model, history
 
 
+def train_fcns(lrs: dict[str, float], seed: int, train: SemanticData, recipe: Recipe,
+               device: torch.device | str = "cpu", jobs: int | None = None
+               ) -> tuple[dict[str, DownUpFCN], dict[str, History]]:
+    """train_fcn for every method of `lrs` ({method: learning rate}), from the same `seed`;
+    returns ({method: model}, {method: history}) in the order of `lrs`.
+
+    The trainings are independent. On a GPU they run one after the other. On a CPU they run
+    side by side in `jobs` processes (default: one per core, at most one per method), each
+    with its share of the cores as torch threads: small models use one core poorly, so this
+    is faster than one training at a time with every core. Each training is exactly
+    train_fcn's with that many threads (a training's numbers depend on its thread count).
+    """
+    if torch.device(device).type != "cpu":
+        jobs = 1
+    jobs = jobs or min(len(lrs), os.cpu_count() or 1)
+    if jobs == 1:
+        trained = {m: train_fcn(m, lr, seed, train, recipe, device) for m, lr in lrs.items()}
+    else:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        trained = {}
+        # spawn: fresh processes, safe after torch has started its threads
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(_train_state, m, lr, seed, train, recipe, threads): m for m, lr in lrs.items()}
+            for future in tqdm(as_completed(futures), total=len(futures), desc=f"{jobs} trainings at a time"):
+                state, history = future.result()
+                model = DownUpFCN(recipe.fcn_config(futures[future]))
+                model.load_state_dict(state)
+                trained[futures[future]] = model.eval(), history
+    return {m: trained[m][0] for m in lrs}, {m: trained[m][1] for m in lrs}
+
+
+def _train_state(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe, threads: int):
+    """train_fcn in a worker process: (state_dict, history), which pickle back to the parent."""
+    torch.set_num_threads(threads)
+    model, history = train_fcn(method, lr, seed, train, recipe, progress=False)
+    return model.state_dict(), history
+
+
 # ---------------------------------------------------------------- the sweep's results
 
 def load_sweep(path: str | Path, recipe: Recipe) -> dict:
@@ -109,6 +152,14 @@ def chosen_lr(sweep: dict, method: str) -> float:
     """The learning rate with the best mean validation mIoU over the seeds, for `method`."""
     runs = sweep["val_miou"][method]
     return float(max(runs, key=lambda lr: sum(runs[lr]) / len(runs[lr])))
+
+
+def sweep_run(sweep: dict, recipe: Recipe, method: str, seed: int = 0) -> float | None:
+    """The validation mIoU of the sweep's run of `method` from `seed` at its chosen learning
+    rate; None when the sweep is of another recipe (a fallback) or has no run from `seed`."""
+    if sweep["recipe"] != asdict(recipe) or seed not in sweep["seeds"]:
+        return None
+    return sweep["val_miou"][method][str(chosen_lr(sweep, method))][sweep["seeds"].index(seed)]
 
 
 def sweep_table(sweep: dict) -> Table:

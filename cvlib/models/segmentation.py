@@ -182,13 +182,16 @@ def show_predictions(images: Tensor, truth: Tensor, predictions: dict[str, Tenso
 
 
 class Table:
-    """A small table that shows itself as HTML in a notebook and as aligned text elsewhere."""
+    """A small table that shows itself as HTML in a notebook and as aligned text elsewhere.
+    Floats show with 3 decimals, None as a dash (no value)."""
 
     def __init__(self, rows: list[list], header: list[str]):
         self.rows, self.header = rows, header
 
     @staticmethod
     def _fmt(v) -> str:
+        if v is None:
+            return "—"
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
     def _repr_html_(self) -> str:
