@@ -1,6 +1,6 @@
 """Choose the learning rate of Part 1's down/up FCNs on validation scenes.
 
-    python scripts/sweep_fcn_lr.py                    # quick profile: 4 methods x 3 lrs x 3 seeds, ~25 min on 2 cores
+    python scripts/sweep_fcn_lr.py                    # quick profile: 4 methods x 3 lrs x 3 seeds, ~17 min on 2 cores
     python scripts/sweep_fcn_lr.py --profile full     # the GPU profile's recipe
     python scripts/sweep_fcn_lr.py --set steps=450 --out /tmp/sweep.json   # try another recipe
 

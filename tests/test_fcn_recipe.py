@@ -81,7 +81,7 @@ def test_the_sweep_renders_the_recipes_scenes_in_chunks_and_checks_its_overrides
             sweep.parse_set(bad)
 
 
-def test_train_fcns_side_by_side_gives_train_fcns_models():
+def test_train_fcns_side_by_side_equals_train_fcn():
     recipe = Recipe(n_train=32, steps=3, batch=8, width=4)
     train = recipe.scenes("train")
     models, histories = train_fcns({"transpose": 1e-3, "nearest": 2e-3}, 0, train, recipe, jobs=2)

@@ -90,9 +90,9 @@ def train_fcns(lrs: dict[str, float], seed: int, train: SemanticData, recipe: Re
 
     The trainings are independent. On a GPU they run one after the other. On a CPU they run
     side by side in `jobs` processes (default: one per core, at most one per method), each
-    with its share of the cores as torch threads: small models use one core poorly, so this
-    is faster than one training at a time with every core. Each training is exactly
-    train_fcn's with that many threads (a training's numbers depend on its thread count).
+    with its share of the cores as torch threads: one training of a small model uses several
+    cores poorly, so this is faster than one training at a time with every core. Each training
+    is exactly train_fcn's with that many threads (a training's numbers depend on its thread count).
     """
     if torch.device(device).type != "cpu":
         jobs = 1
