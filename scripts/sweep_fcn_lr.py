@@ -30,7 +30,6 @@ from pathlib import Path
 import torch
 
 from cvlib import runtime
-from cvlib.data import Scenes
 from cvlib.models.fcn import UPSAMPLING
 from cvlib.models.fcn_recipe import SPLIT_SEEDS, Recipe, train_fcn
 from cvlib.models.segmentation import SemanticData, evaluate
@@ -40,20 +39,17 @@ LRS = (2e-3, 4e-3, 8e-3)
 SEEDS = (0, 1, 2)
 
 
-def render_chunk(n: int, seed: int, size: int, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Scenes start..stop-1 of Scenes(n, seed, size=size): the same scenes as SemanticData.from_scenes."""
-    scenes = Scenes(n, seed=seed, size=size)
-    images, labels = zip(*((image, target["semantic"]) for image, target in (scenes[i] for i in range(start, stop))))
-    return torch.stack(images), torch.stack(labels)
+def render_chunk(n: int, seed: int, size: int, start: int, stop: int) -> SemanticData:
+    """Scenes start..stop-1 of SemanticData.from_scenes(n, seed, size)."""
+    return SemanticData.from_scenes(n, seed, size, indices=range(start, stop))
 
 
 def render(recipe: Recipe, split: str, pool: ProcessPoolExecutor, chunk: int = 100) -> SemanticData:
     """recipe.scenes(split), rendered by the pool's processes in chunks of `chunk` scenes."""
     n = getattr(recipe, f"n_{split}")
-    starts = range(0, n, chunk)
     parts = list(pool.map(render_chunk, *zip(*[(n, SPLIT_SEEDS[split], recipe.size, a, min(a + chunk, n))
-                                               for a in starts])))
-    return SemanticData(torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]))
+                                               for a in range(0, n, chunk)])))
+    return SemanticData(torch.cat([p.images for p in parts]), torch.cat([p.labels for p in parts]))
 
 
 @functools.lru_cache(maxsize=None)

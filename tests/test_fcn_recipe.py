@@ -73,8 +73,8 @@ def test_the_sweep_renders_the_recipes_scenes_in_chunks_and_checks_its_overrides
     sweep = sweep_script()
     recipe = Recipe(n_train=12)
     whole = recipe.scenes("train")
-    images, labels = sweep.render_chunk(12, 1, recipe.size, 5, 12)     # seed 1: the train split's
-    assert torch.equal(images, whole.images[5:]) and torch.equal(labels, whole.labels[5:])
+    chunk = sweep.render_chunk(12, 1, recipe.size, 5, 12)     # seed 1: the train split's
+    assert torch.equal(chunk.images, whole.images[5:]) and torch.equal(chunk.labels, whole.labels[5:])
     assert sweep.parse_set(["steps=450", "size=48"]) == {"steps": 450, "size": 48}
     for bad in (["stpes=450"], ["steps=4.5e2"], ["steps"]):
         with pytest.raises(SystemExit, match="FIELD=INT"):

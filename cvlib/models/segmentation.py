@@ -30,9 +30,12 @@ class SemanticData:
     labels: Tensor
 
     @classmethod
-    def from_scenes(cls, n: int, seed: int, size: int = 64, **scene_options) -> "SemanticData":
+    def from_scenes(cls, n: int, seed: int, size: int = 64, indices: range | None = None,
+                    **scene_options) -> "SemanticData":
+        """Scenes(n, seed, size=size, **scene_options), all of them or those at `indices`."""
         scenes = Scenes(n, seed=seed, size=size, **scene_options)
-        images, labels = zip(*((image, target["semantic"]) for image, target in scenes))
+        images, labels = zip(*((image, target["semantic"]) for image, target in
+                               (scenes[i] for i in (indices if indices is not None else range(n)))))
         return cls(torch.stack(images), torch.stack(labels))
 
     def __len__(self) -> int:
