@@ -50,9 +50,9 @@ def to_device(obj, device):
 
 
 def detection_step(model, batch, device):
-    """Default step: batch = (images, targets) in torchvision's format; model returns losses."""
-    images, targets = batch
-    return model(to_device(images, device), to_device(targets, device))
+    """Default step: batch = (images, targets) in torchvision's format, or with more parts, e.g.
+    (images, targets, proposals), passed to the model in that order; the model returns losses."""
+    return model(*(to_device(part, device) for part in batch))
 
 
 def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, seconds: float | None = None,

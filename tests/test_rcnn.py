@@ -98,8 +98,9 @@ def test_batch_images_pads():
     assert batch[0, :, 10:].sum() == 0 and batch[1, :, :, 8:].sum() == 0
 
 
-def test_proposal_loader_step_and_detect_with_proposals():
-    from cvlib.models.detection import detect_with_proposals, proposal_loader, proposal_step
+def test_proposal_loader_the_default_step_and_detect_with_proposals():
+    from cvlib.models.detection import detect_with_proposals, proposal_loader
+    from cvlib.train import detection_step
     torch.manual_seed(0)
     scenes = Scenes(3, seed=3, size=64)
     items = [scenes[i] for i in range(3)]
@@ -107,7 +108,7 @@ def test_proposal_loader_step_and_detect_with_proposals():
     images, targets, props = next(iter(proposal_loader(items, proposals, batch_size=2)))
     assert len(images) == len(targets) == len(props) == 2 and set(targets[0]) == {"boxes", "labels"}
     model = FastRCNN(FastRCNNConfig(**SMALL))
-    losses = proposal_step(model.train(), (images, targets, props), "cpu")
+    losses = detection_step(model.train(), (images, targets, props), "cpu")   # the default step of fit
     assert set(losses) == {"loss_classifier", "loss_box_reg"}
     out = detect_with_proposals(model, items, proposals, batch_size=2)
     images = [image for image, _ in items]

@@ -24,7 +24,6 @@ from torch.utils.data import DataLoader
 from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes
 
 from ..data.scenes import Scenes
-from ..train import to_device
 
 
 # ---------------------------------------------------------------- box coder
@@ -324,19 +323,13 @@ def get_proposals(images: list[Tensor], proposals: list[Tensor] | None,
 # ---------------------------------------------------------------- training and testing on precomputed proposals
 
 def proposal_loader(data, proposals: list[Tensor], batch_size: int) -> DataLoader:
-    """Shuffled batches (images, targets, proposals) for `proposal_step`.
+    """Shuffled batches (images, targets, proposals), which train.fit's default step passes to the model.
 
     data: (image, target) pairs, e.g. a Scenes; proposals: one Tensor[N_i, 4] (xyxy pixels) per image,
     computed once (selective search is too slow to rerun every epoch). Targets keep boxes and labels.
     """
     items = [(image, {"boxes": t["boxes"], "labels": t["labels"]}, p) for (image, t), p in zip(data, proposals)]
     return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
-
-
-def proposal_step(model: nn.Module, batch, device) -> dict[str, Tensor]:
-    """One training step of a detector that takes proposals: images, targets and proposals -> dict of losses."""
-    images, targets, proposals = batch
-    return model(to_device(images, device), to_device(targets, device), to_device(proposals, device))
 
 
 @torch.no_grad()
