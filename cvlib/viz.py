@@ -1,8 +1,10 @@
-"""Pictures: images with boxes, labels, scores, masks, keypoints and captions; grids; loss curves.
+"""Pictures and tables: images with boxes, labels, scores, masks, keypoints and captions; grids;
+semantic predictions side by side; loss curves; small tables of results (Table, iou_table).
 
 Images are float [3, H, W] in 0..1 (as Scenes gives them). Annotations are dicts in
 torchvision's detection format (a target or a prediction): any of boxes (xyxy
 pixels), labels, scores, masks [N, H, W], keypoints [N, K, 2 or 3], captions.
+Semantic maps are int64 [H, W], one class index per pixel.
 """
 from __future__ import annotations
 
@@ -106,6 +108,32 @@ def grid(images, anns=None, titles=None, ncols: int = 4, size: float = 2.6, **dr
     return fig
 
 
+
+def show_predictions(images, truth, predictions: dict, n: int = 4, size: float = 1.9):
+    """A figure: one row per image, columns image | ground truth | each model's semantic prediction.
+
+    images float [N, 3, H, W]; truth and each prediction int64 [N, H, W] (class per pixel);
+    predictions maps a model's name to its prediction; shows the first n images.
+    """
+    from matplotlib.patches import Patch
+
+    if n > len(images):
+        raise ValueError(f"n must be at most the {len(images)} images given, got {n}")
+    cols = 2 + len(predictions)
+    fig, axes = plt.subplots(n, cols, figsize=(size * cols, size * n + 0.4), squeeze=False)
+    for r in range(n):
+        panels = [to_numpy_image(images[r]), semantic_to_rgb(truth[r])]
+        panels += [semantic_to_rgb(p[r]) for p in predictions.values()]
+        for c, (ax, panel) in enumerate(zip(axes[r], panels)):
+            ax.imshow(panel, interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(["image", "ground truth", *predictions][c], fontsize=9)
+    handles = [Patch(color=CLASS_COLOURS[k], label=name) for k, name in enumerate(CLASSES)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(CLASSES), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
 def plot_losses(history, ax=None, smooth: int = 10, keys=None):
     """Loss curves of a cvlib.train.History (moving average over `smooth` steps)."""
     if ax is None:
@@ -128,3 +156,45 @@ def figure_to_array(fig, dpi: int = 80, close: bool = True) -> np.ndarray:
     if close:
         plt.close(fig)
     return array
+
+
+# ---------------------------------------------------------------- tables of results
+
+class Table:
+    """A small table that shows itself as HTML in a notebook and as aligned text elsewhere.
+
+    rows: one list of values per row, as many as `header`. Floats show with 3 decimals, None as
+    a dash (no value), anything else as str().
+    """
+
+    def __init__(self, rows: list[list], header: list[str]):
+        for k, row in enumerate(rows):
+            if len(row) != len(header):
+                raise ValueError(f"rows[{k}] has {len(row)} values for {len(header)} header columns")
+        self.rows, self.header = rows, header
+
+    @staticmethod
+    def _fmt(v) -> str:
+        if v is None:
+            return "—"
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td>{self._fmt(v)}</td>" for v in row) + "</tr>" for row in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        cells = [self.header] + [[self._fmt(v) for v in row] for row in self.rows]
+        widths = [max(len(r[k]) for r in cells) for k in range(len(self.header))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells)
+
+
+def iou_table(results: dict[str, dict]) -> Table:
+    """Per-class IoU and mIoU of several segmentation models.
+
+    results maps a model's name to a dict with "per_class" (float [C], C = len(CLASSES)) and
+    "miou" (float), as cvlib.models.segmentation.semantic.evaluate returns.
+    """
+    rows = [[name, *[float(v) for v in r["per_class"]], float(r["miou"])] for name, r in results.items()]
+    return Table(rows, ["model", *CLASSES, "mIoU"])
