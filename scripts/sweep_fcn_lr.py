@@ -5,7 +5,7 @@
     python scripts/sweep_fcn_lr.py --set steps=450 --out /tmp/sweep.json   # try another recipe
 
 Trains a DownUpFCN for every upsampling method, learning rate and initial seed with the
-recipe of cvlib.models.fcn_recipe, scores it on the validation scenes (seed 3; the test
+recipe of cvlib.recipes.fcn, scores it on the validation scenes (seed 3; the test
 scenes are never rendered) and writes the validation mIoU of every run into
 chapters/01-semantic/lr_sweep.json (or --out), replacing the sweep of the same recipe.
 The chapters read it with load_sweep / chosen_lr.
@@ -30,9 +30,9 @@ from pathlib import Path
 import torch
 
 from cvlib import runtime
-from cvlib.models.fcn import UPSAMPLING
-from cvlib.models.fcn_recipe import SPLIT_SEEDS, Recipe, train_fcn
-from cvlib.models.segmentation import SemanticData, evaluate
+from cvlib.models.segmentation.fcn import UPSAMPLING
+from cvlib.models.segmentation.semantic import SemanticData, evaluate
+from cvlib.recipes.fcn import SPLIT_SEEDS, Recipe, train_fcn
 
 OUT = Path(__file__).resolve().parent.parent / "chapters" / "01-semantic" / "lr_sweep.json"
 LRS = (2e-3, 4e-3, 8e-3)

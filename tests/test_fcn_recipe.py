@@ -6,8 +6,7 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from cvlib.models.fcn_recipe import (Recipe, chosen_lr, load_sweep, sweep_run, sweep_table, train_fcn,
-                                     train_fcns)
+from cvlib.recipes.fcn import Recipe, chosen_lr, load_sweep, sweep_run, sweep_table, train_fcn, train_fcns
 
 
 def sweep_of(recipe, val_miou):

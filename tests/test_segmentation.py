@@ -4,12 +4,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cvlib.models.fcn import UPSAMPLING, DownUpFCN, FCNConfig, FullResFCN, Upsample
-from cvlib.models.patch_classifier import (PatchClassifier, PatchConfig, pad_for_patches, patch_batches,
-                                           patch_step, sliding_window)
-from cvlib.models.segmentation import (NUM_CLASSES, SemanticData, activation_bytes, class_weights, count_macs,
-                                       evaluate, iou_table, predict, segmentation_step)
+from cvlib import nn as cvnn
+from cvlib.cost import activation_bytes, count_macs
+from cvlib.data import CLASSES
+from cvlib.models.segmentation.fcn import UPSAMPLING, DownUpFCN, FCNConfig, FullResFCN, Upsample, conv_stack
+from cvlib.models.segmentation.patch_classifier import (PatchClassifier, PatchConfig, pad_for_patches,
+                                                        patch_batches, patch_step, sliding_window)
+from cvlib.models.segmentation.semantic import (NUM_CLASSES, SemanticData, class_weights, evaluate, predict,
+                                                segmentation_step)
 from cvlib.train import fit
+from cvlib.viz import Table, iou_table
 
 
 @pytest.fixture(autouse=True)
@@ -76,13 +80,14 @@ def test_bad_inputs_raise():
         PatchClassifier(PatchConfig(patch=9, convs=2))(torch.rand(2, 3, 11, 11))
 
 
-def test_count_macs_and_activation_bytes_by_hand():
-    conv = nn.Sequential(nn.Conv2d(3, 5, 3, padding=1), nn.ReLU())
-    x = torch.rand(1, 3, 8, 8)
-    assert count_macs(conv, x) == 8 * 8 * 5 * 3 * 3 * 3
-    assert activation_bytes(conv, x) == 2 * 5 * 8 * 8 * 4   # conv output and ReLU output, float32
-    deconv = nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1)
-    assert count_macs(deconv, torch.rand(1, 4, 5, 5)) == 5 * 5 * 4 * 2 * 4 * 4
+def test_fcn_blocks_are_cvlib_conv_blocks():
+    assert NUM_CLASSES == len(CLASSES) and FCNConfig().num_classes == len(CLASSES)
+    stack = conv_stack(3, 8, 2)
+    reference = cvnn.conv_block(3, 8)
+    assert len(stack) == 2 and all(type(b) is type(reference) for b in stack)
+    assert [type(m) for m in stack[0]] == [type(m) for m in reference]
+    model = DownUpFCN(FCNConfig(width=4))
+    assert model.cfg.width == 4 and not hasattr(model, "config")
 
 
 def test_sliding_window_equals_its_fully_convolutional_rewrite(data):
@@ -161,7 +166,8 @@ def test_iou_table_shows_every_class(data):
 
 
 def test_table_shows_floats_to_three_decimals_and_none_as_a_dash():
-    from cvlib.models.segmentation import Table
     table = Table([["a", 0.12345, None, 7]], ["name", "score", "missing", "n"])
     assert repr(table).splitlines()[1].split() == ["a", "0.123", "—", "7"]
     assert "<td>0.123</td><td>—</td><td>7</td>" in table._repr_html_()
+    with pytest.raises(ValueError, match=r"rows\[0\] has 2 values for 4"):
+        Table([["a", 1]], ["name", "score", "missing", "n"])

@@ -28,9 +28,10 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import runtime
+from ..models.segmentation.fcn import DownUpFCN, FCNConfig
+from ..models.segmentation.semantic import SemanticData, class_weights, segmentation_step
 from ..train import History, fit
-from .fcn import DownUpFCN, FCNConfig
-from .segmentation import SemanticData, Table, class_weights, segmentation_step
+from ..viz import Table
 
 SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}   # the Scenes seed of each split
 

@@ -4,7 +4,7 @@
     DownUpFCN(FCNConfig(upsample="transpose"))       # downsample by max pooling, upsample back
 
 Both map images [N, 3, H, W] to class scores [N, C, H, W]: one score per class for every
-pixel, trained with per-pixel cross-entropy (see segmentation.py). The full-resolution
+pixel, trained with per-pixel cross-entropy (see semantic.py). The full-resolution
 network keeps H x W through every layer, which is expensive and sees little context;
 the down/up network pools twice (H/4 x W/4 in the middle) and upsamples back with one of
 
@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..ops import bed_of_nails_unpool
-from .segmentation import NUM_CLASSES
+from ...nn import conv_block
+from ...ops import bed_of_nails_unpool
+from .semantic import NUM_CLASSES
 
 UPSAMPLING = ("nearest", "bed_of_nails", "max_unpool", "transpose")
 
@@ -51,13 +52,10 @@ class FCNConfig:
         return self.width * 2 ** min(stage, 2)
 
 
-def conv_block(c_in: int, c_out: int, n: int = 2) -> nn.Sequential:
-    """n x (3 x 3 convolution, batch norm, ReLU); padding 1 keeps H x W."""
-    layers = []
-    for k in range(n):
-        layers += [nn.Conv2d(c_in if k == 0 else c_out, c_out, 3, padding=1, bias=False),
-                   nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
-    return nn.Sequential(*layers)
+def conv_stack(c_in: int, c_out: int, n: int = 2) -> nn.Sequential:
+    """n conv blocks in a row (cvlib.nn.conv_block: 3 x 3 convolution, batch norm, ReLU):
+    [N, c_in, H, W] -> [N, c_out, H, W] (padding 1 keeps H x W)."""
+    return nn.Sequential(*(conv_block(c_in if k == 0 else c_out, c_out) for k in range(n)))
 
 
 def _check_images(images: Tensor, multiple: int = 1) -> None:
@@ -76,10 +74,10 @@ def _blocks(cfg: FCNConfig):
     channels(s - 1) (channels(0) for s = 0).
     """
     ch = [cfg.channels(s) for s in range(cfg.stages + 1)]
-    down = nn.ModuleList([conv_block(3 if s == 0 else ch[s - 1], ch[s], cfg.convs) for s in range(cfg.stages)])
-    middle = nn.Sequential(conv_block(ch[cfg.stages - 1], ch[cfg.stages], cfg.convs),
-                           conv_block(ch[cfg.stages], ch[cfg.stages - 1], 1))
-    up = nn.ModuleList([conv_block(ch[s], ch[max(s - 1, 0)], cfg.convs) for s in range(cfg.stages)])
+    down = nn.ModuleList([conv_stack(3 if s == 0 else ch[s - 1], ch[s], cfg.convs) for s in range(cfg.stages)])
+    middle = nn.Sequential(conv_stack(ch[cfg.stages - 1], ch[cfg.stages], cfg.convs),
+                           conv_stack(ch[cfg.stages], ch[cfg.stages - 1], 1))
+    up = nn.ModuleList([conv_stack(ch[s], ch[max(s - 1, 0)], cfg.convs) for s in range(cfg.stages)])
     return down, middle, up
 
 
@@ -91,9 +89,9 @@ class FullResFCN(nn.Module):
     [N, 3, H, W] -> [N, C, H, W].
     """
 
-    def __init__(self, config: FCNConfig | None = None):
+    def __init__(self, cfg: FCNConfig | None = None):
         super().__init__()
-        self.config = cfg = config or FCNConfig()
+        self.cfg = cfg = cfg or FCNConfig()
         self.down, self.middle, self.up = _blocks(cfg)
         self.classifier = nn.Conv2d(cfg.channels(0), cfg.num_classes, 1)
 
@@ -103,7 +101,7 @@ class FullResFCN(nn.Module):
         for block in self.down:
             x = block(x)
         x = self.middle(x)
-        for s in reversed(range(self.config.stages)):
+        for s in reversed(range(self.cfg.stages)):
             x = self.up[s](x)
         return self.classifier(x)
 
@@ -142,20 +140,20 @@ class DownUpFCN(nn.Module):
     Decoder: for each stage, from the deepest: upsample x 2 (the config's method; max unpooling
              uses the indices of the matching pooling layer), then a conv block.
     Classifier: 1 x 1 convolution. [N, 3, H, W] -> [N, C, H, W], H and W multiples of 2^stages.
-    With config.skip=False everything the decoder knows comes up through the upsampling; with
+    With cfg.skip=False everything the decoder knows comes up through the upsampling; with
     skip=True the encoder's features of the same resolution are added after each upsampling.
     """
 
-    def __init__(self, config: FCNConfig | None = None):
+    def __init__(self, cfg: FCNConfig | None = None):
         super().__init__()
-        self.config = cfg = config or FCNConfig()
+        self.cfg = cfg = cfg or FCNConfig()
         self.down, self.middle, self.up = _blocks(cfg)
         self.pool = nn.MaxPool2d(2, return_indices=True)
         self.ups = nn.ModuleList([Upsample(cfg.upsample, cfg.channels(s)) for s in range(cfg.stages)])
         self.classifier = nn.Conv2d(cfg.channels(0), cfg.num_classes, 1)
 
     def forward(self, images: Tensor) -> Tensor:
-        _check_images(images, 2 ** self.config.stages)
+        _check_images(images, 2 ** self.cfg.stages)
         x, remembered = images, []
         for block in self.down:
             x = block(x)
@@ -163,10 +161,10 @@ class DownUpFCN(nn.Module):
             x, indices = self.pool(x)
             remembered.append((indices, features))
         x = self.middle(x)
-        for s in reversed(range(self.config.stages)):
+        for s in reversed(range(self.cfg.stages)):
             indices, features = remembered[s]
             x = self.ups[s](x, indices, features.shape[-2:])
-            if self.config.skip:
+            if self.cfg.skip:
                 x = x + features
             x = self.up[s](x)
         return self.classifier(x)

@@ -1,7 +1,7 @@
 """Semantic segmentation by sliding window: classify a small patch around every pixel.
 
     model = PatchClassifier(PatchConfig(patch=17))
-    fit(model, patch_batches(train, model.config.patch), steps=300, step_fn=patch_step)
+    fit(model, patch_batches(train, model.cfg.patch), steps=300, step_fn=patch_step)
     scores = sliding_window(model, images)          # [N, C, H, W]: one patch per pixel, 4096 for 64 x 64
     fcn = model.fully_convolutional()               # the same weights as one convolutional pass
     torch.allclose(fcn(images), scores)             # True, at a fraction of the cost
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .segmentation import NUM_CLASSES, SemanticData
+from .semantic import NUM_CLASSES, SemanticData
 
 
 @dataclass
@@ -50,9 +50,9 @@ class PatchConfig:
 class PatchClassifier(nn.Module):
     """patches float [B, 3, P, P] -> class scores [B, C] of each patch's centre pixel."""
 
-    def __init__(self, config: PatchConfig | None = None):
+    def __init__(self, cfg: PatchConfig | None = None):
         super().__init__()
-        self.config = cfg = config or PatchConfig()
+        self.cfg = cfg = cfg or PatchConfig()
         layers, c_in = [], 3
         for k in range(cfg.convs):
             c_out = cfg.width * (2 if k >= cfg.convs // 2 else 1)
@@ -64,7 +64,7 @@ class PatchClassifier(nn.Module):
         self.fc2 = nn.Linear(cfg.hidden, cfg.num_classes)
 
     def forward(self, patches: Tensor) -> Tensor:
-        p = self.config.patch
+        p = self.cfg.patch
         if patches.ndim != 4 or patches.shape[1:] != (3, p, p):
             raise ValueError(f"patches must be [B, 3, {p}, {p}], got {tuple(patches.shape)}")
         x = self.features(patches)                       # [B, c, k, k]
@@ -88,7 +88,7 @@ def sliding_window(model: PatchClassifier, images: Tensor, batch_size: int = 204
     """
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must be [N, 3, H, W], got {tuple(images.shape)}")
-    p = model.config.patch
+    p = model.cfg.patch
     n, _, h, w = images.shape
     device = next(model.parameters()).device
     model.eval()
@@ -112,7 +112,7 @@ class PatchFCN(nn.Module):
 
     def __init__(self, classifier: PatchClassifier):
         super().__init__()
-        cfg, k = classifier.config, classifier.config.feature_size
+        cfg, k = classifier.cfg, classifier.cfg.feature_size
         self.patch = cfg.patch
         self.features = classifier.features
         self.conv1 = nn.Conv2d(classifier.channels, cfg.hidden, k)
@@ -154,7 +154,7 @@ def patch_batches(data: SemanticData, patch: int, batch_size: int = 256, seed: i
 def patch_step(model: PatchClassifier, batch, device, weight: Tensor | None = None) -> Tensor:
     """Cross-entropy of the patch classifier on one batch of (patches, centre labels).
 
-    weight: float [C] per-class weights of the loss (see segmentation.class_weights), or None.
+    weight: float [C] per-class weights of the loss (see semantic.class_weights), or None.
     """
     patches, labels = (t.to(device, non_blocking=True) for t in batch)
     return F.cross_entropy(model(patches), labels, weight=None if weight is None else weight.to(device))
