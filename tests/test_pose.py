@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from cvlib.data import JOINTS, Scenes
+from cvlib.data import CLASSES, JOINTS, Scenes
 from cvlib.metrics import pck
-from cvlib.models.pose import PoseConfig, PoseRegressor, pose_loss
+from cvlib.models.localization.pose import PoseConfig, PoseRegressor, pose_loss, soft_argmax
 
 
 def test_pose_loss_is_mean_squared_distance_over_visible_joints():
@@ -45,19 +45,19 @@ def test_model_contract():
     model = PoseRegressor(PoseConfig())
     model.train()
     losses = model(images, targets)
-    assert set(losses) == {"keypoints"} and losses["keypoints"].ndim == 0
-    losses["keypoints"].backward()
+    assert set(losses) == {"loss_keypoint"} and losses["loss_keypoint"].ndim == 0
+    losses["loss_keypoint"].backward()
     model.eval()
     with torch.no_grad():
         out = model(images)
     assert len(out) == 3
     for o in out:
         assert o["keypoints"].shape == (1, len(JOINTS), 3)
-        assert o["boxes"].shape == (1, 4) and o["labels"].tolist() == [5]
+        assert o["boxes"].shape == (1, 4) and o["labels"].tolist() == [CLASSES.index("person")]
     # predictions in pixels plug straight into PCK
     pred = torch.cat([o["keypoints"][..., :2] for o in out])
     value, per_joint = pck(pred, torch.cat([t["keypoints"] for t in targets]))
-    assert 0 <= value <= 1 and per_joint.shape == (14,)
+    assert 0 <= value <= 1 and per_joint.shape == (len(JOINTS),)
 
 
 def test_model_learns_to_fit_a_few_people():
@@ -69,7 +69,7 @@ def test_model_learns_to_fit_a_few_people():
     model.train()
     first = None
     for _ in range(60):
-        loss = model(images, targets)["keypoints"]
+        loss = model(images, targets)["loss_keypoint"]
         first = first if first is not None else loss.item()
         opt.zero_grad()
         loss.backward()
@@ -83,11 +83,42 @@ def test_model_rejects_several_people():
         PoseRegressor().train()(images, targets)
 
 
+def person_batch(n=3):
+    data = Scenes(n, seed=0, size=64, n_objects=(1, 1), classes=("person",))
+    return Scenes.collate([data[i] for i in range(n)])
+
+
+def test_train_mode_needs_targets_and_checks_the_joints():
+    images, targets = person_batch()
+    model = PoseRegressor().train()
+    with pytest.raises(ValueError, match="training mode.*targets"):
+        model(images)
+    with pytest.raises(ValueError, match="keypoints"):
+        model(images, [{"labels": t["labels"]} for t in targets])
+    with pytest.raises(ValueError, match=r"\[1, 14, 3\]"):
+        model(images, [{"keypoints": t["keypoints"][:, :5]} for t in targets])
+
+
+@pytest.mark.parametrize("head", ["fc", "soft-argmax"])
+def test_eval_mode_predicts_with_running_statistics_even_when_given_targets(head):
+    torch.manual_seed(0)
+    images, targets = person_batch()
+    model = PoseRegressor(PoseConfig(head=head, widths=(8, 16, 32, 32), hidden=32))
+    model.train()(images, targets)           # moves the BatchNorm running statistics
+    model.eval()
+    with torch.no_grad():
+        out = model(images, targets)         # targets are not used in eval mode
+        alone = model(images[:1])            # eval mode: one image's joints do not depend on its batch
+    assert isinstance(out, list) and out[0]["keypoints"].shape == (1, len(JOINTS), 3)
+    assert torch.allclose(out[0]["keypoints"], alone[0]["keypoints"], atol=1e-4)
+    with torch.no_grad():
+        assert set(model.losses(images, targets)) == {"loss_keypoint"}
+
+
 def test_soft_argmax_finds_the_peak_cell_centre():
     maps = torch.full((1, 2, 4, 8), -1e4)
     maps[0, 0, 1, 6] = 0          # joint 0 at row 1, column 6
     maps[0, 1, 3, 0] = 0          # joint 1 at row 3, column 0
-    from cvlib.models.pose import soft_argmax
     xy = soft_argmax(maps)
     assert torch.allclose(xy[0], torch.tensor([[6.5 / 8, 1.5 / 4], [0.5 / 8, 3.5 / 4]]))
     flat = soft_argmax(torch.zeros(1, 1, 4, 8))          # uniform map: the centre

@@ -1,7 +1,7 @@
 """Classification + localization: one object per image, a class and a box.
 
-A small CNN backbone turns the image into a feature map; two heads with fully connected
-layers read it:
+A small CNN backbone (cvlib.nn.PooledBackbone) turns the image into a feature map; two heads
+with fully connected layers read it:
 - the class head gives class scores (softmax cross-entropy loss);
 - the box head regresses box coordinates (x, y, w, h) (L2 loss).
 With `class_specific=True` the box predictor gives one box per category and the loss
@@ -14,11 +14,13 @@ The two losses are in different units, so the total is a weighted sum:
 `box_weight` is a hyperparameter that changes the loss itself: compare models trained
 with different weights by accuracy and IoU, never by their loss.
 
-Box coordinates: the model works in (cx, cy, w, h) as fractions of the image side
-(`encode_boxes` / `decode_boxes`); inputs and outputs are xyxy in pixels, as everywhere
-in cvlib. Follows torchvision's contract: train mode `model(images, targets)` returns a
-dict of losses; eval mode `model(images)` returns one dict per image with boxes [1, 4],
-labels [1], scores [1] and class_boxes [C, 4] (every category's box, xyxy pixels).
+Box coordinates: the model works in (cx, cy, w, h) as fractions of the image width / height
+(`to_unit_cxcywh` / `from_unit_cxcywh`); inputs and outputs are xyxy in pixels, as everywhere
+in cvlib. (The R-CNN offsets of cvlib.ops.boxes.BoxCoder are another coding: relative to a
+proposal, not to the image.) Follows torchvision's contract, switching on `self.training`:
+train mode `model(images, targets)` returns {"loss_classifier", "loss_box_reg"}; eval mode
+`model(images)` returns one dict per image with boxes [1, 4], labels [1], scores [1] and
+class_boxes [C, 4] (every category's box, xyxy pixels).
 """
 from __future__ import annotations
 
@@ -28,7 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data.scenes import CLASSES
+from ...data import CLASSES
+from ...nn import PooledBackbone
+from ...ops.boxes import box_convert, clip_boxes
+from .inputs import one_per_image, stack_images
 
 
 @dataclass
@@ -47,35 +52,16 @@ class LocalizerConfig:
             raise ValueError(f"box_weight must be >= 0, got {self.box_weight}")
 
 
-class Backbone(nn.Sequential):
-    """One stage per width: 3x3 conv, BatchNorm, ReLU, 2x2 max pooling (halves H and W).
+# ---------------------------------------------------------------- box coordinates
 
-    images float [B, 3, H, W] -> feature map float [B, widths[-1], H / 2^k, W / 2^k], k = len(widths)
-    (64 x 64 images and 4 stages give a 4 x 4 map).
-    """
-
-    def __init__(self, widths=(16, 32, 64, 128)):
-        layers, c_in = [], 3
-        for c in widths:
-            layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]
-            c_in = c
-        super().__init__(*layers)
-        self.out_channels = c_in
-
-
-# ---------------------------------------------------------------- box coding
-
-def encode_boxes(boxes: Tensor, height: int, width: int) -> Tensor:
+def to_unit_cxcywh(boxes: Tensor, height: int, width: int) -> Tensor:
     """boxes: [..., 4] xyxy in pixels -> [..., 4] (cx, cy, w, h) as fractions of the image width / height."""
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    return torch.stack([(x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height], -1)
+    return box_convert(boxes, "xyxy", "cxcywh") / boxes.new_tensor([width, height, width, height])
 
 
-def decode_boxes(codes: Tensor, height: int, width: int) -> Tensor:
-    """codes: [..., 4] (cx, cy, w, h) fractions -> [..., 4] xyxy in pixels (the inverse of encode_boxes)."""
-    cx, cy, w, h = codes.unbind(-1)
-    return torch.stack([(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height], -1)
+def from_unit_cxcywh(codes: Tensor, height: int, width: int) -> Tensor:
+    """codes: [..., 4] (cx, cy, w, h) fractions -> [..., 4] xyxy in pixels (the inverse of to_unit_cxcywh)."""
+    return box_convert(codes, "cxcywh", "xyxy") * codes.new_tensor([width, height, width, height])
 
 
 # ---------------------------------------------------------------- the loss
@@ -88,7 +74,8 @@ def localization_loss(class_logits: Tensor, box_codes: Tensor, labels: Tensor, b
     labels: int64 [B]; box_targets: [B, 4], encoded like box_codes.
     The box loss uses only the box of the ground-truth category: box_codes[b, labels[b]].
     L2 = squared error summed over the 4 coordinates, averaged over the batch.
-    Returns {"classifier": cross-entropy, "box": box_weight * L2}; their sum is the total loss.
+    Returns {"loss_classifier": cross-entropy, "loss_box_reg": box_weight * L2} (torchvision's
+    keys); their sum is the total loss.
     """
     if class_logits.ndim != 2 or box_codes.ndim != 3 or box_codes.shape[-1] != 4:
         raise ValueError(f"class_logits must be [B, C] and box_codes [B, C or 1, 4], got "
@@ -102,22 +89,22 @@ def localization_loss(class_logits: Tensor, box_codes: Tensor, labels: Tensor, b
     else:                                                # class-specific: the ground-truth class's box
         chosen = box_codes[torch.arange(len(labels), device=labels.device), labels]   # [B, 4]
     l2 = ((chosen - box_targets) ** 2).sum(-1).mean()
-    return {"classifier": classifier, "box": box_weight * l2}
+    return {"loss_classifier": classifier, "loss_box_reg": box_weight * l2}
 
 
 # ---------------------------------------------------------------- the model
 
 class Localizer(nn.Module):
-    """Backbone, then two heads on its feature map [B, D, h, w]:
+    """PooledBackbone, then two heads on its feature map [B, D, h, w]:
 
     class: global max pooling -> FC -> class scores [B, C]   (what: anywhere in the image)
     box:   pool to pool x pool, flatten -> FC, ReLU -> FC -> boxes [B, C or 1, 4]   (where: keeps the layout)
     """
 
-    def __init__(self, config: LocalizerConfig | None = None):
+    def __init__(self, cfg: LocalizerConfig | None = None):
         super().__init__()
-        self.config = cfg = config or LocalizerConfig()
-        self.backbone = Backbone(cfg.widths)
+        self.cfg = cfg = cfg or LocalizerConfig()
+        self.backbone = PooledBackbone(cfg.widths)
         d = self.backbone.out_channels
         self.class_predictor = nn.Linear(d, cfg.num_classes)
         self.num_boxes = cfg.num_classes if cfg.class_specific else 1
@@ -135,43 +122,36 @@ class Localizer(nn.Module):
     def forward(self, images, targets: list[dict] | None = None):
         """images: list of [3, H, W] (equal sizes) or a tensor [B, 3, H, W].
 
-        train: targets = one dict per image with boxes [1, 4] (xyxy pixels) and labels [1] -> dict of losses.
-        eval: list of dicts, boxes [1, 4] xyxy pixels, labels [1], scores [1], class_boxes [C or 1, 4].
+        train mode: targets = one dict per image with boxes [1, 4] (xyxy pixels) and labels [1]
+            (required) -> {"loss_classifier", "loss_box_reg"}.
+        eval mode: targets are not used -> one dict per image with boxes [1, 4] xyxy pixels,
+            labels [1], scores [1], class_boxes [C or 1, 4].
         """
-        images = _stack(images)
+        images = stack_images(images)
+        if self.training:
+            return self.losses(images, targets)
+        return self.detect(images)
+
+    def losses(self, images, targets: list[dict]) -> dict[str, Tensor]:
+        """The multi-task loss of `images` against `targets` (as in forward), in the model's current
+        mode: training calls it in train mode; a held-out loss calls it in eval mode."""
+        images = stack_images(images)
+        h, w = images.shape[-2:]
+        hint = "use Scenes(..., n_objects=(1, 1))"
+        labels = one_per_image(targets, "labels", len(images), "a localizer", "object", hint).to(images.device)
+        boxes = one_per_image(targets, "boxes", len(images), "a localizer", "object", hint).to(images.device)
+        logits, codes = self.predict(images)
+        return localization_loss(logits, codes, labels, to_unit_cxcywh(boxes, h, w), self.cfg.box_weight)
+
+    def detect(self, images: Tensor) -> list[dict[str, Tensor]]:
+        """images float [B, 3, H, W] -> one dict per image: the predicted class (labels [1], its
+        softmax score in scores [1]), its box (boxes [1, 4]) and every category's box (class_boxes
+        [C or 1, 4]), xyxy pixels clipped to the image."""
         h, w = images.shape[-2:]
         logits, codes = self.predict(images)
-        if targets is not None:
-            if len(targets) != len(images):
-                raise ValueError(f"{len(targets)} targets for {len(images)} images")
-            for t in targets:
-                if len(t["labels"]) != 1:
-                    raise ValueError(f"a localizer needs exactly one object per image, got {len(t['labels'])}: "
-                                     "use Scenes(..., n_objects=(1, 1))")
-            labels = torch.cat([t["labels"] for t in targets]).to(images.device)
-            boxes = encode_boxes(torch.cat([t["boxes"] for t in targets]).to(images.device), h, w)
-            return localization_loss(logits, codes, labels, boxes, self.config.box_weight)
         scores, labels = logits.softmax(-1).max(-1)
-        all_boxes = decode_boxes(codes, h, w)                            # [B, C or 1, 4]
+        all_boxes = from_unit_cxcywh(codes, h, w)                        # [B, C or 1, 4]
         pick = labels if self.num_boxes > 1 else torch.zeros_like(labels)
-        boxes = all_boxes[torch.arange(len(images), device=images.device), pick]
-        boxes = _clip(boxes, h, w)
+        boxes = clip_boxes(all_boxes[torch.arange(len(images), device=images.device), pick], (h, w))
         return [{"boxes": boxes[i:i + 1], "labels": labels[i:i + 1], "scores": scores[i:i + 1],
-                 "class_boxes": _clip(all_boxes[i], h, w)} for i in range(len(images))]
-
-
-def _stack(images) -> Tensor:
-    if isinstance(images, (list, tuple)):
-        sizes = {tuple(im.shape) for im in images}
-        if len(sizes) != 1:
-            raise ValueError(f"images must all have the same shape, got {sorted(sizes)}")
-        images = torch.stack(list(images))
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must be [B, 3, H, W] or a list of [3, H, W], got {tuple(images.shape)}")
-    return images
-
-
-def _clip(boxes: Tensor, h: int, w: int) -> Tensor:
-    """Clamp xyxy boxes [..., 4] to the image."""
-    limit = boxes.new_tensor([w, h, w, h])
-    return torch.minimum(boxes.clamp(min=0), limit)
+                 "class_boxes": clip_boxes(all_boxes[i], (h, w))} for i in range(len(images))]

@@ -1,6 +1,6 @@
 """Human pose as regression: one person per image, 14 joints, each an (x, y) output.
 
-The same recipe as the localizer (cvlib.models.localizer), with more points: the model
+The same recipe as the localizer (localizer.py), with more points: the model
 outputs 14 x 2 numbers, the (x, y) of every joint, and the loss is L2 over the 14 points,
 counting only the joints marked visible (v = 2). Two heads compute the 28 numbers:
 
@@ -12,10 +12,10 @@ counting only the joints marked visible (v = 2). Two heads compute the 28 number
   loss, but the head keeps the image layout, so it learns far faster.
 
 Coordinates: the model works in fractions of the image width / height; inputs and
-outputs are pixels. Follows torchvision's contract (as its Keypoint R-CNN does): train mode
-`model(images, targets)` returns {"keypoints": loss}; eval mode `model(images)` returns one
-dict per image with keypoints [1, 14, 3] ((x, y, 1) in pixels), boxes [1, 4] (the joints'
-extent, xyxy pixels), labels [1] and scores [1].
+outputs are pixels. Follows torchvision's contract (as its Keypoint R-CNN does), switching on
+`self.training`: train mode `model(images, targets)` returns {"loss_keypoint": loss}; eval mode
+`model(images)` returns one dict per image with keypoints [1, 14, 3] ((x, y, 1) in pixels),
+boxes [1, 4] (the joints' extent, xyxy pixels), labels [1] and scores [1].
 """
 from __future__ import annotations
 
@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..data.person import JOINTS
-from ..data.scenes import CLASSES
-from .localizer import Backbone, _stack
-
+from ...data import CLASSES, JOINTS
+from ...nn import PooledBackbone
+from .inputs import one_per_image, stack_images
 
 HEADS = ("fc", "soft-argmax")
 
@@ -39,7 +38,7 @@ class PoseConfig:
     widths: tuple[int, ...] = (16, 32, 64, 128)   # backbone stages (each halves H, W); soft-argmax drops the last
     pool: int = 4                                 # fc: the feature map is pooled to pool x pool and flattened
     hidden: int = 256                             # fc: width of the FC layer; soft-argmax: channels of the map head
-    label: int = CLASSES.index("person")          # the label the predictions carry
+    label: int = CLASSES.index("person")          # the label the predictions carry (cvlib.data.CLASSES)
 
     def __post_init__(self):
         if self.num_joints < 1:
@@ -80,24 +79,24 @@ def pose_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 
 class PoseRegressor(nn.Module):
-    """Backbone, then a head that outputs K x (x, y).
+    """PooledBackbone, then a head that outputs K x (x, y).
 
     fc:          pool, flatten -> FC, ReLU -> FC predictor of K * 2 numbers
     soft-argmax: 2x transposed conv, BN, ReLU -> 3x3 conv to K score maps -> soft_argmax
     """
 
-    def __init__(self, config: PoseConfig | None = None):
+    def __init__(self, cfg: PoseConfig | None = None):
         super().__init__()
-        self.config = cfg = config or PoseConfig()
+        self.cfg = cfg = cfg or PoseConfig()
         k = cfg.num_joints
         if cfg.head == "fc":
-            self.backbone = Backbone(cfg.widths)
+            self.backbone = PooledBackbone(cfg.widths)
             d = self.backbone.out_channels
             self.head = nn.Sequential(nn.AdaptiveAvgPool2d(cfg.pool), nn.Flatten(),
                                       nn.Linear(d * cfg.pool ** 2, cfg.hidden), nn.ReLU(inplace=True))
             self.predictor = nn.Linear(cfg.hidden, k * 2)
         else:
-            self.backbone = Backbone(cfg.widths[:-1])                 # stride 2^(len - 1)
+            self.backbone = PooledBackbone(cfg.widths[:-1])           # stride 2^(len - 1)
             d, c = self.backbone.out_channels, min(cfg.hidden, 64)
             self.head = nn.Sequential(nn.ConvTranspose2d(d, c, 4, stride=2, padding=1, bias=False),
                                       nn.BatchNorm2d(c), nn.ReLU(inplace=True))
@@ -105,43 +104,52 @@ class PoseRegressor(nn.Module):
 
     def score_maps(self, images: Tensor) -> Tensor:
         """soft-argmax head only: images [B, 3, H, W] -> joint score maps [B, K, H / s, W / s], s = 2^(len(widths) - 2)."""
-        if self.config.head != "soft-argmax":
+        if self.cfg.head != "soft-argmax":
             raise ValueError("score maps exist only for the soft-argmax head")
         return self.predictor(self.head(self.backbone(images)))
 
     def predict(self, images: Tensor) -> Tensor:
         """images float [B, 3, H, W] -> joints [B, K, 2], (x, y) as fractions of the image width / height."""
-        if self.config.head == "soft-argmax":
+        if self.cfg.head == "soft-argmax":
             return soft_argmax(self.score_maps(images))
-        return self.predictor(self.head(self.backbone(images))).view(len(images), self.config.num_joints, 2)
+        return self.predictor(self.head(self.backbone(images))).view(len(images), self.cfg.num_joints, 2)
 
     def forward(self, images, targets: list[dict] | None = None):
         """images: list of [3, H, W] (equal sizes) or a tensor [B, 3, H, W].
 
-        train: targets = one dict per image with keypoints [1, K, 3] ((x, y, v), pixels) -> {"keypoints": loss}.
-        eval: list of dicts with keypoints [1, K, 3] (x, y, 1) in pixels, boxes [1, 4], labels [1], scores [1].
+        train mode: targets = one dict per image with keypoints [1, K, 3] ((x, y, v), pixels)
+            (required) -> {"loss_keypoint": loss}.
+        eval mode: targets are not used -> one dict per image with keypoints [1, K, 3] (x, y, 1)
+            in pixels, boxes [1, 4], labels [1], scores [1].
         """
-        images = _stack(images)
+        images = stack_images(images)
+        if self.training:
+            return self.losses(images, targets)
+        return self.detect(images)
+
+    def losses(self, images, targets: list[dict]) -> dict[str, Tensor]:
+        """{"loss_keypoint": pose_loss} of `images` against `targets` (as in forward), in the
+        model's current mode."""
+        images = stack_images(images)
         h, w = images.shape[-2:]
+        k = self.cfg.num_joints
+        keypoints = one_per_image(targets, "keypoints", len(images), "a pose regressor", "person",
+                                  "use Scenes(..., n_objects=(1, 1), classes=('person',))")
+        if keypoints.shape[1:] != (k, 3):
+            raise ValueError(f"targets' keypoints must be [1, {k}, 3] (x, y, v) per image, got "
+                             f"[1, {', '.join(map(str, keypoints.shape[1:]))}]")
+        keypoints = keypoints.to(images.device)                          # [B, K, 3] pixels
         scale = images.new_tensor([w, h])
-        joints = self.predict(images)                                    # [B, K, 2] fractions
-        if targets is not None:
-            if len(targets) != len(images):
-                raise ValueError(f"{len(targets)} targets for {len(images)} images")
-            kps = []
-            for t in targets:
-                kp = t["keypoints"]
-                if kp.shape != (1, self.config.num_joints, 3):
-                    raise ValueError(f"a pose regressor needs one person per image, keypoints [1, "
-                                     f"{self.config.num_joints}, 3]; got {tuple(kp.shape)}: use "
-                                     "Scenes(..., n_objects=(1, 1), classes=('person',))")
-                kps.append(kp[0])
-            kps = torch.stack(kps).to(images.device)
-            target = torch.cat([kps[..., :2] / scale, kps[..., 2:]], -1)
-            return {"keypoints": pose_loss(joints, target)}
-        xy = joints * scale                                              # [B, K, 2] pixels
+        target = torch.cat([keypoints[..., :2] / scale, keypoints[..., 2:]], -1)
+        return {"loss_keypoint": pose_loss(self.predict(images), target)}
+
+    def detect(self, images: Tensor) -> list[dict[str, Tensor]]:
+        """images float [B, 3, H, W] -> one dict per image: keypoints [1, K, 3] ((x, y, 1) pixels),
+        boxes [1, 4] (the joints' extent, xyxy pixels), labels [1] (cfg.label), scores [1] (ones)."""
+        h, w = images.shape[-2:]
+        xy = self.predict(images) * images.new_tensor([w, h])           # [B, K, 2] pixels
         kp = torch.cat([xy, torch.ones_like(xy[..., :1])], -1)
         boxes = torch.cat([xy.amin(1), xy.amax(1)], -1)                  # [B, 4] xyxy
-        label = torch.tensor([self.config.label], device=images.device)
+        label = torch.tensor([self.cfg.label], device=images.device)
         return [{"keypoints": kp[i:i + 1], "boxes": boxes[i:i + 1], "labels": label,
                  "scores": images.new_ones(1)} for i in range(len(images))]
