@@ -2,10 +2,10 @@
 import pytest
 import torch
 import torchvision
-from torchvision.models.detection._utils import BoxCoder
+from torchvision.models.detection._utils import BoxCoder as TorchBoxCoder
 
 from cvlib.ops import box_iou, nms
-from cvlib.ops.boxes import box_area, box_convert, clip_boxes, decode_boxes, encode_boxes, remove_small_boxes
+from cvlib.ops.boxes import BoxCoder, box_area, box_convert, clip_boxes, remove_small_boxes
 from cvlib.ops.nms import batched_nms
 
 
@@ -55,16 +55,27 @@ def test_convert_clip_area_small():
 
 
 @pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)])
-def test_encode_decode_equal_boxcoder(weights):
+def test_box_coder_equals_torchvision(weights):
     proposals, reference = random_boxes(50, seed=4), random_boxes(50, seed=5)
-    coder = BoxCoder(weights)
-    deltas = encode_boxes(reference, proposals, weights)
-    torch.testing.assert_close(deltas, coder.encode_single(reference, proposals))
-    torch.testing.assert_close(decode_boxes(deltas, proposals, weights), reference, rtol=1e-4, atol=1e-4)
-    many = torch.randn(50, 4 * 3)   # 3 classes per proposal
-    torch.testing.assert_close(decode_boxes(many, proposals, weights), coder.decode_single(many, proposals))
-    empty = torch.zeros(0, 4)
-    assert decode_boxes(torch.zeros(0, 8), empty, weights).shape == (0, 8)
+    ours, theirs = BoxCoder(weights), TorchBoxCoder(weights)
+    deltas = ours.encode(reference, proposals)
+    torch.testing.assert_close(deltas, theirs.encode_single(reference, proposals))
+    torch.testing.assert_close(ours.decode(deltas, proposals), reference, rtol=1e-4, atol=1e-4)
+    many = torch.randn(50, 3, 4)   # 3 classes per proposal
+    torch.testing.assert_close(ours.decode(many, proposals).flatten(1),
+                               theirs.decode_single(many.flatten(1), proposals))
+    huge = torch.tensor([[0.0, 0.0, 1e4, 1e4]])                 # dw, dh clamped before exp
+    torch.testing.assert_close(ours.decode(huge, proposals[:1]), theirs.decode_single(huge, proposals[:1]))
+    assert ours.decode(torch.zeros(0, 2, 4), torch.zeros(0, 4)).shape == (0, 2, 4)
+
+
+def test_box_coder_bad_input():
+    with pytest.raises(ValueError, match="4 positive weights"):
+        BoxCoder((1.0, 1.0, 0.0, 1.0))
+    with pytest.raises(ValueError, match="N = 2 reference"):
+        BoxCoder().decode(torch.zeros(3, 4), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="Tensor\\[..., 4\\]"):
+        BoxCoder().encode(torch.zeros(3, 5), torch.zeros(3, 4))
 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])

@@ -2,10 +2,10 @@
 
 Models run on the fast kernels; the book shows that both agree.
 """
-from .boxes import box_iou
+from .boxes import BoxCoder, box_iou
 from .nms import nms
 from .roi import roi_align, roi_pool
 from .unpool import bed_of_nails_unpool, max_unpool, nearest_unpool, transpose_conv2d
 
-__all__ = ["box_iou", "nms", "roi_pool", "roi_align",
+__all__ = ["BoxCoder", "box_iou", "nms", "roi_pool", "roi_align",
            "nearest_unpool", "bed_of_nails_unpool", "max_unpool", "transpose_conv2d"]

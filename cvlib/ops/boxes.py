@@ -1,8 +1,8 @@
-"""Boxes: area, IoU, format conversion, clipping, and the R-CNN box encoding.
+"""Boxes: area, IoU, format conversion, clipping, and the one box coder (R-CNN's offsets).
 
 Every box here is `Tensor[..., 4]`, xyxy in pixels (x1, y1, x2, y2) unless a function
-says otherwise. Each function is plain tensor code; `box_iou` and `encode_boxes` /
-`decode_boxes` are tested equal to `torchvision.ops.box_iou` and torchvision's `BoxCoder`.
+says otherwise. Each function is plain tensor code; `box_iou` and `BoxCoder`
+are tested equal to `torchvision.ops.box_iou` and torchvision's `BoxCoder`.
 """
 from __future__ import annotations
 
@@ -78,50 +78,61 @@ def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
     return torch.nonzero((w >= min_size) & (h >= min_size)).flatten()
 
 
-# ---------------------------------------------------------------- R-CNN's box encoding
+# ---------------------------------------------------------------- the box coder
 
 # Offsets larger than this (in log-space) are clipped before exp, as in torchvision.
 BBOX_XFORM_CLIP = math.log(1000.0 / 16)
 
 
-def encode_boxes(reference: Tensor, proposals: Tensor,
-                 weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)) -> Tensor:
-    """The 4 offsets (tx, ty, tw, th) that turn each proposal into its reference box.
+def _centre_size(boxes: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    w, h = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
+    return boxes[..., 0] + 0.5 * w, boxes[..., 1] + 0.5 * h, w, h
 
-    reference, proposals: Tensor[N, 4] xyxy -> Tensor[N, 4]:
-        tx = wx (x - xp) / wp,  ty = wy (y - yp) / hp,  tw = ww log(w / wp),  th = wh log(h / hp)
-    with (x, y, w, h) the reference box's centre and size, (xp, yp, wp, hp) the proposal's.
-    Equals torchvision's BoxCoder(weights).encode_single.
+
+class BoxCoder:
+    """Box offsets (dx, dy, dw, dh) of a box relative to a reference box (a proposal or an anchor).
+
+        dx = wx * (x - xr) / wr      dw = ww * log(w / wr)
+        dy = wy * (y - yr) / hr      dh = wh * log(h / hr)
+
+    (x, y, w, h: centre and size of the box; xr, yr, wr, hr: of the reference.) The weights
+    scale the offsets to about unit size (R-CNN heads: (10, 10, 5, 5); the RPN: (1, 1, 1, 1));
+    decode clamps dw, dh at `clamp` so that exp() cannot blow up. The one box coder of cvlib,
+    used by every detector; tested equal to torchvision's BoxCoder.encode_single / decode_single.
     """
-    _check(reference, "reference"), _check(proposals, "proposals")
-    wx, wy, ww, wh = weights
-    pw, ph = proposals[:, 2] - proposals[:, 0], proposals[:, 3] - proposals[:, 1]
-    px, py = proposals[:, 0] + 0.5 * pw, proposals[:, 1] + 0.5 * ph
-    gw, gh = reference[:, 2] - reference[:, 0], reference[:, 3] - reference[:, 1]
-    gx, gy = reference[:, 0] + 0.5 * gw, reference[:, 1] + 0.5 * gh
-    return torch.stack([wx * (gx - px) / pw, wy * (gy - py) / ph,
-                        ww * torch.log(gw / pw), wh * torch.log(gh / ph)], dim=1)
 
+    def __init__(self, weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0),
+                 clamp: float = BBOX_XFORM_CLIP):
+        if len(weights) != 4 or min(weights) <= 0:
+            raise ValueError(f"BoxCoder needs 4 positive weights, got {weights}")
+        self.weights, self.clamp = tuple(weights), clamp
 
-def decode_boxes(deltas: Tensor, proposals: Tensor,
-                 weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)) -> Tensor:
-    """Apply offsets to proposals: the inverse of `encode_boxes`.
+    def encode(self, boxes: Tensor, reference: Tensor) -> Tensor:
+        """boxes, reference: Tensor[N, 4] xyxy pixels (positive sizes) -> offsets Tensor[N, 4]."""
+        _check(boxes), _check(reference, "reference")
+        wx, wy, ww, wh = self.weights
+        x, y, w, h = _centre_size(boxes)
+        xr, yr, wr, hr = _centre_size(reference)
+        return torch.stack([wx * (x - xr) / wr, wy * (y - yr) / hr,
+                            ww * torch.log(w / wr), wh * torch.log(h / hr)], dim=-1)
 
-    deltas: Tensor[N, 4 * K] (K boxes per proposal, e.g. one per class), proposals: Tensor[N, 4]
-    xyxy -> Tensor[N, 4 * K] xyxy. Equals torchvision's BoxCoder(weights).decode_single.
-    """
-    _check(proposals, "proposals")
-    if deltas.ndim != 2 or deltas.shape[1] % 4 or len(deltas) != len(proposals):
-        raise ValueError(f"deltas must be [N, 4K] with N = {len(proposals)} proposals, got {tuple(deltas.shape)}")
-    proposals = proposals.to(deltas.dtype)
-    wx, wy, ww, wh = weights
-    pw, ph = proposals[:, 2:3] - proposals[:, 0:1], proposals[:, 3:4] - proposals[:, 1:2]
-    px, py = proposals[:, 0:1] + 0.5 * pw, proposals[:, 1:2] + 0.5 * ph
-    dx, dy = deltas[:, 0::4] / wx, deltas[:, 1::4] / wy
-    dw = (deltas[:, 2::4] / ww).clamp(max=BBOX_XFORM_CLIP)
-    dh = (deltas[:, 3::4] / wh).clamp(max=BBOX_XFORM_CLIP)
-    cx, cy = dx * pw + px, dy * ph + py
-    w, h = torch.exp(dw) * pw, torch.exp(dh) * ph
-    half_w, half_h = 0.5 * w, 0.5 * h
-    out = torch.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], dim=2)   # [N, K, 4]
-    return out.flatten(1)
+    def decode(self, offsets: Tensor, reference: Tensor) -> Tensor:
+        """Apply offsets to reference boxes: the inverse of `encode`.
+
+        offsets: Tensor[N, 4], or Tensor[N, K, 4] (K boxes per reference, e.g. one per class);
+        reference: Tensor[N, 4] xyxy -> boxes xyxy, the shape of offsets.
+        """
+        _check(offsets, "offsets"), _check(reference, "reference")
+        if offsets.ndim not in (2, 3) or len(offsets) != len(reference):
+            raise ValueError(f"offsets must be [N, 4] or [N, K, 4] with N = {len(reference)} "
+                             f"reference boxes, got {tuple(offsets.shape)}")
+        reference = reference.to(offsets.dtype)
+        if offsets.ndim == 3:
+            reference = reference[:, None, :]                   # [N, 1, 4]: one per K
+        wx, wy, ww, wh = self.weights
+        xr, yr, wr, hr = _centre_size(reference)
+        x = offsets[..., 0] / wx * wr + xr
+        y = offsets[..., 1] / wy * hr + yr
+        w = torch.exp((offsets[..., 2] / ww).clamp(max=self.clamp)) * wr
+        h = torch.exp((offsets[..., 3] / wh).clamp(max=self.clamp)) * hr
+        return torch.stack([x - 0.5 * w, y - 0.5 * h, x + 0.5 * w, y + 0.5 * h], dim=-1)

@@ -1,6 +1,6 @@
 """Detection by sliding window: classify every window (crop) of the image, background included.
 
-    from cvlib.models.sliding_window import SlidingWindowDetector, SlidingWindowConfig
+    from cvlib.models.detection import SlidingWindowDetector, SlidingWindowConfig
     model = SlidingWindowDetector(SlidingWindowConfig())     # Scenes: 5 classes + background
     losses = model(images, targets)       # train mode: {"loss_classifier": ...}
     detections = model(images)            # eval mode: [{"boxes", "labels", "scores"}, ...]
@@ -21,8 +21,9 @@ Training samples windows per image: those with IoU >= fg_iou with an object take
 those below bg_iou are background, those between are not used.
 
 The same detector with in_channels=1 and num_classes=2 is a face detector
-(`face_config()`): its classifier is trained on face / non-face patches (`classify`),
-then slid over a photo.
+(`face_config()`): its classifier is trained on face / non-face patches (`classify`,
+`cvlib.data.faces`), then slid over a photo. Matching, sampling and the final selection
+(threshold, NMS per class) are the shared pieces of every detector (`matching.py`, `roi_heads.py`).
 """
 from __future__ import annotations
 
@@ -31,10 +32,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.ops import batched_nms, box_iou, roi_align
+from torchvision.ops import roi_align
 
-from ..data.scenes import CLASSES
-from ..proposals.windows import sliding_windows
+from ...checks import check_images, check_targets
+from ...data.scenes import CLASSES
+from ...proposals.windows import sliding_windows
+from .matching import BalancedSampler, Matcher, match_labels
+from .roi_heads import select_detections
 
 
 @dataclass
@@ -89,11 +93,13 @@ class PatchHead(nn.Module):
 class SlidingWindowDetector(nn.Module):
     """A patch classifier (head + predictor) applied to every sliding window; see the module docstring."""
 
-    def __init__(self, cfg: SlidingWindowConfig = SlidingWindowConfig()):
+    def __init__(self, cfg: SlidingWindowConfig | None = None):
         super().__init__()
+        self.cfg = cfg = cfg or SlidingWindowConfig()
         if cfg.patch < 8:
             raise ValueError(f"patch must be at least 8 pixels, got {cfg.patch}")
-        self.cfg = cfg
+        self.matcher = Matcher(cfg.fg_iou, cfg.bg_iou)
+        self.sampler = BalancedSampler(cfg.samples_per_image, cfg.positive_fraction)
         self.head = PatchHead(cfg.in_channels, cfg.width, cfg.patch)
         self.predictor = nn.Linear(self.head.out_features, cfg.num_classes)   # class logits, 0 = background
         self._windows: dict[tuple, Tensor] = {}
@@ -127,32 +133,21 @@ class SlidingWindowDetector(nn.Module):
 
     # ------------------------------------------------------------ training
     def sample(self, boxes: Tensor, target: dict) -> tuple[Tensor, Tensor]:
-        """Training windows of one image and their labels: (Tensor[S, 4], int64 [S])."""
-        cfg = self.cfg
-        labels = torch.zeros(len(boxes), dtype=torch.int64, device=boxes.device)
-        if len(target["boxes"]):
-            iou, match = box_iou(boxes, target["boxes"].to(boxes)).max(dim=1)
-            labels = target["labels"].to(boxes.device)[match]
-            labels[iou < cfg.fg_iou] = -1                    # between: ignored
-            labels[iou < cfg.bg_iou] = 0                     # background
-        positive = torch.nonzero(labels > 0).flatten()
-        negative = torch.nonzero(labels == 0).flatten()
-        n_pos = min(len(positive), int(cfg.samples_per_image * cfg.positive_fraction))
-        n_neg = min(len(negative), cfg.samples_per_image - n_pos)
-        keep = torch.cat([positive[torch.randperm(len(positive), device=boxes.device)[:n_pos]],
-                          negative[torch.randperm(len(negative), device=boxes.device)[:n_neg]]])
+        """Training windows of one image and their labels: (Tensor[S, 4], int64 [S]). IoU >= fg_iou
+        with an object: its class; below bg_iou: background (0); between: not used."""
+        labels, _ = match_labels(self.matcher, target["boxes"].to(boxes), target["labels"].to(boxes.device), boxes)
+        positive, negative = self.sampler(labels)
+        keep = torch.cat([positive, negative])
         return boxes[keep], labels[keep]
 
     # ------------------------------------------------------------ torchvision's contract
     def forward(self, images: list[Tensor], targets: list[dict] | None = None):
-        if not isinstance(images, (list, tuple)) or any(im.ndim != 3 for im in images):
-            raise ValueError("images must be a list of Tensor[C, H, W]")
-        if any(im.shape[0] != self.cfg.in_channels for im in images):
-            raise ValueError(f"this detector takes {self.cfg.in_channels}-channel images, "
-                             f"got {[im.shape[0] for im in images]}")
+        images = check_images(images, channels=self.cfg.in_channels)
         if self.training:
-            if targets is None or len(targets) != len(images):
-                raise ValueError("in train mode, give one target dict (boxes, labels) per image")
+            if targets is None:
+                raise ValueError("in train mode, give one target dict (boxes, labels) per image; "
+                                 "call model.eval() to detect")
+            check_targets(targets, images, num_classes=self.cfg.num_classes)
             patches, labels = [], []
             for image, target in zip(images, targets):
                 boxes, lab = self.sample(self.windows(image.shape[-2:]).to(image.device), target)
@@ -167,62 +162,5 @@ class SlidingWindowDetector(nn.Module):
         cfg = self.cfg
         boxes, probs = self.window_scores(image)
         scores, labels = probs[:, 1:].max(dim=1)
-        labels = labels + 1                                    # best class other than background
-        keep = torch.nonzero(scores > cfg.score_thresh).flatten()
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = batched_nms(boxes, scores, labels, cfg.nms_thresh)[:cfg.detections_per_img]
-        return {"boxes": boxes[keep], "labels": labels[keep], "scores": scores[keep]}
-
-
-# ---------------------------------------------------------------- real data: faces
-
-def greyscale(image: Tensor) -> Tensor:
-    """Tensor[3, H, W] RGB -> Tensor[1, H, W] luminance (ITU-R 601 weights)."""
-    weights = torch.tensor([0.299, 0.587, 0.114], dtype=image.dtype, device=image.device)
-    return (image * weights[:, None, None]).sum(0, keepdim=True)
-
-
-def random_crops(image: Tensor, n: int, patch: int, generator: torch.Generator,
-                 min_side: int = 20, max_side: int = 200) -> Tensor:
-    """n random square crops of Tensor[C, H, W], each resized to patch x patch: Tensor[n, C, patch, patch]."""
-    h, w = image.shape[-2:]
-    hi = min(max_side, h, w)
-    out = []
-    for _ in range(n):
-        side = int(torch.randint(min(min_side, hi), hi + 1, (1,), generator=generator))
-        y = int(torch.randint(0, h - side + 1, (1,), generator=generator))
-        x = int(torch.randint(0, w - side + 1, (1,), generator=generator))
-        out.append(F.interpolate(image[None, :, y:y + side, x:x + side], size=(patch, patch), mode="area")[0])
-    return torch.stack(out)
-
-
-def face_patches(n_train: int = 70, negatives_per_photo: int = 200, seed: int = 0):
-    """Face / non-face patches, float [N, 1, 25, 25] in 0..1, labels int64 [N] (1 = face).
-
-    Faces and non-faces from scikit-image's lfw_subset (100 each: n_train of each for training, the
-    rest held out), plus "hard" negatives: random crops of photos without any face (coffee, rocket,
-    Hubble deep field), split the same way. Returns (train_x, train_y, test_x, test_y).
-    """
-    from ..data import photos
-    patches, labels = photos.lfw_faces()
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(100, generator=g)
-    train_idx = torch.cat([perm[:n_train], 100 + perm[:n_train]])
-    test_idx = torch.cat([perm[n_train:], 100 + perm[n_train:]])
-    negatives = torch.cat([random_crops(greyscale(photos.load(name)), negatives_per_photo, 25, g)
-                           for name in ("coffee", "rocket", "hubble_deep_field")])
-    negatives = negatives[torch.randperm(len(negatives), generator=g)]
-    cut = int(len(negatives) * n_train / 100)
-    zeros = lambda n: torch.zeros(n, dtype=torch.int64)
-    return (torch.cat([patches[train_idx], negatives[:cut]]), torch.cat([labels[train_idx], zeros(cut)]),
-            torch.cat([patches[test_idx], negatives[cut:]]), torch.cat([labels[test_idx], zeros(len(negatives) - cut)]))
-
-
-def augment(patches: Tensor) -> Tensor:
-    """Random flips, brightness / contrast changes and shifts by up to 2 pixels: [N, C, P, P] -> same."""
-    n, p = len(patches), patches.shape[-1]
-    flip = torch.rand(n, device=patches.device) < 0.5
-    x = torch.where(flip[:, None, None, None], patches.flip(-1), patches)
-    x = x * (0.7 + 0.6 * torch.rand(n, 1, 1, 1, device=x.device)) + 0.2 * (torch.rand(n, 1, 1, 1, device=x.device) - 0.5)
-    dy, dx = torch.randint(0, 5, (2,)).tolist()
-    return F.pad(x, (2, 2, 2, 2), mode="replicate")[:, :, dy:dy + p, dx:dx + p].clamp(0, 1)
+        return select_detections(boxes, scores, labels + 1, cfg.score_thresh, cfg.nms_thresh,
+                                 cfg.detections_per_img)      # + 1: the best class other than background

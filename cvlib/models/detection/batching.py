@@ -1,0 +1,56 @@
+"""Batches for the detectors: images of any size into one padded tensor; loaders and detection loops.
+
+Detectors take a list of images [3, H_i, W_i] (torchvision's contract); the backbone wants one
+tensor. `batch_images` pads them at the right and bottom, so box coordinates stay valid.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from ...data.scenes import Scenes
+
+
+def padded_size(images: list[Tensor]) -> tuple[int, int]:
+    """(H, W) of the zero-padded batch of images: the largest height and width."""
+    return max(i.shape[-2] for i in images), max(i.shape[-1] for i in images)
+
+
+def batch_images(images: list[Tensor]) -> Tensor:
+    """Stack images [3, H_i, W_i] into [B, 3, H, W], zero-padded at the right and bottom."""
+    h, w = padded_size(images)
+    batch = images[0].new_zeros(len(images), images[0].shape[0], h, w)
+    for b, image in zip(batch, images):
+        b[:, :image.shape[-2], :image.shape[-1]].copy_(image)
+    return batch
+
+
+def proposal_loader(data, proposals: list[Tensor], batch_size: int) -> DataLoader:
+    """Shuffled batches (images, targets, proposals), which train.fit's default step passes to the model.
+
+    data: (image, target) pairs, e.g. a Scenes; proposals: one Tensor[N_i, 4] (xyxy pixels) per image,
+    computed once (selective search is too slow to rerun every epoch). Targets keep boxes and labels.
+    """
+    items = [(image, {"boxes": t["boxes"], "labels": t["labels"]}, p) for (image, t), p in zip(data, proposals)]
+    return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
+
+
+def detection_loader(data, batch_size: int) -> DataLoader:
+    """Shuffled batches (images, targets) with boxes and labels, for detectors that propose their own boxes."""
+    items = [(image, {"boxes": t["boxes"], "labels": t["labels"]}) for image, t in data]
+    return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
+
+
+@torch.no_grad()
+def detect(model: nn.Module, data, proposals: list[Tensor] | None = None, batch_size: int = 4) -> list[dict]:
+    """Detections (moved to the CPU) of `model` in eval mode on the images of `data` ((image, target)
+    pairs), batch by batch; proposals: one [N_i, 4] per image for models that take them."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for i in range(0, len(data), batch_size):
+        images = [image.to(device) for image, _ in data[i:i + batch_size]]
+        kwargs = {} if proposals is None else {"proposals": [p.to(device) for p in proposals[i:i + batch_size]]}
+        out += [{k: v.cpu() for k, v in d.items()} for d in model(images, **kwargs)]
+    return out

@@ -1,0 +1,65 @@
+"""The two-stage detector: backbone -> proposal generator -> RoI heads.
+
+    model = TwoStageDetector(backbone, proposal_generator, roi_heads, num_classes)
+    losses = model(images, targets)           # train mode: dict of losses (torchvision's keys)
+    detections = model(images)                # eval mode: list of dicts boxes, labels, scores
+
+images: list of float [3, H_i, W_i] in 0..1; targets: list of dicts with boxes [G_i, 4] (xyxy
+pixels) and labels int64 [G_i] (1 .. num_classes - 1; 0 is background). Detectors that take
+proposals (R-CNN, Fast R-CNN) also accept proposals=[Tensor[N_i, 4], ...].
+
+1. the backbone runs once on the padded batch: features [B, C, h, w] (R-CNN's is the identity:
+   its CNN runs on every warped region, inside its pooler);
+2. the proposal generator gives boxes per image (given, selective search or an RPN; the RPN
+   adds its losses in training);
+3. the RoI heads turn the proposals into losses or detections.
+The R-CNN family differs only in which pieces fill the three slots (`rcnn.py`, `fast_rcnn.py`,
+`faster_rcnn.py`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import Tensor, nn
+
+from ...checks import check_images, check_targets
+from ...data.scenes import CLASSES
+from .batching import batch_images
+from .roi_heads import RoIHeadsConfig
+
+
+@dataclass
+class DetectorConfig:
+    """What every detector of the R-CNN family has: its classes, its backbone, its box branch."""
+    num_classes: int = len(CLASSES)            # background included (Scenes: 5 objects + background)
+    channels: tuple[int, int, int] = (32, 64, 32)   # the backbone's widths (cvlib.nn.Backbone)
+    roi_heads: RoIHeadsConfig = field(default_factory=RoIHeadsConfig)
+
+    def __post_init__(self):
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes counts the background too, so it must be >= 2, got {self.num_classes}")
+
+
+class TwoStageDetector(nn.Module):
+    """backbone -> proposal_generator -> roi_heads, in torchvision's detection contract."""
+
+    def __init__(self, backbone: nn.Module, proposal_generator: nn.Module, roi_heads: nn.Module, num_classes: int):
+        super().__init__()
+        self.backbone, self.proposal_generator, self.roi_heads = backbone, proposal_generator, roi_heads
+        self.num_classes = num_classes
+
+    def forward(self, images: list[Tensor], targets: list[dict] | None = None,
+                proposals: list[Tensor] | None = None):
+        images = check_images(images)
+        if self.training:
+            if targets is None:
+                raise ValueError("in train mode the model needs targets (a list of dicts with boxes and labels); "
+                                 "call model.eval() to detect")
+            check_targets(targets, images, num_classes=self.num_classes)
+        sizes = [tuple(image.shape[-2:]) for image in images]
+        features = self.backbone(batch_images(images))
+        proposals, proposal_losses = self.proposal_generator(images, features, sizes, targets if self.training
+                                                             else None, proposals)
+        if self.training:
+            return {**proposal_losses, **self.roi_heads(features, proposals, sizes, targets)}
+        return self.roi_heads(features, proposals, sizes)

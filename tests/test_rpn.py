@@ -1,0 +1,90 @@
+"""The region proposal network against torchvision's, with the same head weights, anchors and settings."""
+import pytest
+import torch
+from torchvision.models.detection.anchor_utils import AnchorGenerator as TorchAnchors
+from torchvision.models.detection.image_list import ImageList
+from torchvision.models.detection.rpn import RegionProposalNetwork as TorchRPN, RPNHead as TorchHead
+
+from cvlib.data import Scenes
+from cvlib.models.detection import RegionProposalNetwork, RPNConfig
+
+CFG = RPNConfig(sizes=(12, 24, 48), ratios=(0.5, 1.0, 2.0), pre_nms_top_n_train=300, post_nms_top_n_train=200,
+                pre_nms_top_n_test=200, post_nms_top_n_test=100, batch_size_per_image=64)
+CHANNELS = 8
+
+
+def pair():
+    """Our RPN and torchvision's with the same head weights and settings."""
+    torch.manual_seed(0)
+    ours = RegionProposalNetwork(CFG, CHANNELS)
+    head = TorchHead(CHANNELS, ours.anchor_generator.num_anchors)
+    head.conv[0][0].load_state_dict(ours.head.conv.state_dict())
+    head.cls_logits.load_state_dict(ours.head.cls_logits.state_dict())
+    head.bbox_pred.load_state_dict(ours.head.bbox_pred.state_dict())
+    theirs = TorchRPN(TorchAnchors((CFG.sizes,), (CFG.ratios,)), head, CFG.fg_iou, CFG.bg_iou,
+                      CFG.batch_size_per_image, CFG.positive_fraction,
+                      dict(training=CFG.pre_nms_top_n_train, testing=CFG.pre_nms_top_n_test),
+                      dict(training=CFG.post_nms_top_n_train, testing=CFG.post_nms_top_n_test),
+                      CFG.nms_thresh, score_thresh=CFG.score_thresh)
+    return ours, theirs
+
+
+def inputs(size=64):
+    data = Scenes(2, seed=3, size=size)
+    images = [data[i][0] for i in range(2)]
+    targets = [{k: data[i][1][k] for k in ("boxes", "labels")} for i in range(2)]
+    g = torch.Generator().manual_seed(1)
+    features = torch.randn(2, CHANNELS, size // 4, size // 4, generator=g) * 3   # a stride-4 feature map
+    return images, targets, features
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_same_proposals_and_losses_as_torchvision(training):
+    ours, theirs = pair()
+    ours.train(training), theirs.train(training)
+    images, targets, features = inputs()
+    sizes = [tuple(i.shape[-2:]) for i in images]
+    torch.manual_seed(5)
+    props, losses = ours(images, features, sizes, targets if training else None)
+    torch.manual_seed(5)
+    their_props, their_losses = theirs(ImageList(torch.stack(images), sizes), {"0": features},
+                                       targets if training else None)
+    for p, q in zip(props, their_props):
+        assert len(p) > 10
+        torch.testing.assert_close(p, q)
+    assert losses.keys() == their_losses.keys() == ({"loss_objectness", "loss_rpn_box_reg"} if training else set())
+    for k in losses:
+        torch.testing.assert_close(losses[k], their_losses[k])
+
+
+def test_losses_backpropagate_into_the_head_only_through_the_rpn_losses():
+    ours, _ = pair()
+    images, targets, features = inputs()
+    features.requires_grad_(True)
+    props, losses = ours(images, features, [(64, 64)] * 2, targets)
+    assert not any(p.requires_grad for p in props)                 # the offsets are detached before decoding
+    sum(losses.values()).backward()
+    assert ours.head.cls_logits.weight.grad.abs().sum() > 0 and features.grad.abs().sum() > 0
+
+
+def test_an_image_without_objects_is_all_background():
+    ours, theirs = pair()
+    images, _, features = inputs()
+    empty = [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}] * 2
+    torch.manual_seed(0)
+    _, losses = ours(images, features, [(64, 64)] * 2, empty)
+    torch.manual_seed(0)
+    _, their_losses = theirs(ImageList(torch.stack(images), [(64, 64)] * 2), {"0": features}, empty)
+    assert losses["loss_rpn_box_reg"] == 0
+    torch.testing.assert_close(losses["loss_objectness"], their_losses["loss_objectness"])
+
+
+def test_config_and_proposals_argument_are_checked():
+    with pytest.raises(ValueError, match="bg_iou <= fg_iou"):
+        RPNConfig(fg_iou=0.3, bg_iou=0.7)
+    with pytest.raises(ValueError, match="post_nms_top_n_test"):
+        RPNConfig(post_nms_top_n_test=0)
+    ours, _ = pair()
+    images, _, features = inputs()
+    with pytest.raises(ValueError, match="proposes its own boxes"):
+        ours.eval()(images, features, [(64, 64)] * 2, None, proposals=[torch.zeros(0, 4)] * 2)
