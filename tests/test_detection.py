@@ -1,12 +1,15 @@
-"""Shared detection pieces: box coder, matcher, sampler, heads, loss, postprocess."""
+"""Shared detection pieces: box coder, matcher, sampler, heads, loss, postprocess, RoI heads, proposals."""
 import math
 
 import pytest
 import torch
 from torchvision.ops import box_iou
 
-from cvlib.models.detection import (Backbone, BoxCoder, BoxHead, DetectorConfig, Matcher, Predictor,
-                                    RoIHeads, Sampler, detection_loss, get_proposals, postprocess)
+from cvlib.models.detection import (BalancedSampler, BoxCoder, BoxHead, GivenProposals, Matcher, Predictor,
+                                    RoIHeads, RoIHeadsConfig, SelectiveSearchProposals, detection_loss,
+                                    postprocess)
+from cvlib.nn import Backbone
+from cvlib.ops import BoxCoder as OpsBoxCoder
 
 
 def random_boxes(n, size=96, seed=0):
@@ -14,6 +17,10 @@ def random_boxes(n, size=96, seed=0):
     xy = torch.rand(n, 2, generator=g) * (size - 20)
     wh = torch.rand(n, 2, generator=g) * 30 + 2
     return torch.cat([xy, xy + wh], dim=1)
+
+
+def test_the_one_box_coder():
+    assert BoxCoder is OpsBoxCoder
 
 
 def test_box_coder_round_trip():
@@ -61,13 +68,13 @@ def test_matcher_thresholds():
 def test_sampler_balances_positives_and_negatives():
     torch.manual_seed(0)
     labels = torch.cat([torch.full((30,), 2), torch.zeros(200, dtype=torch.int64), torch.full((10,), -1)])
-    pos, neg = Sampler(batch_size=64, positive_fraction=0.25)(labels)
+    pos, neg = BalancedSampler(batch_size=64, positive_fraction=0.25)(labels)
     assert len(pos) == 16 and len(neg) == 48
     assert (labels[pos] > 0).all() and (labels[neg] == 0).all()
     assert len(set(pos.tolist())) == 16 and len(set(neg.tolist())) == 48
-    pos, neg = Sampler(batch_size=64, positive_fraction=0.25)(labels[25:])   # only 5 positives left
+    pos, neg = BalancedSampler(batch_size=64, positive_fraction=0.25)(labels[25:])   # only 5 positives left
     assert len(pos) == 5 and len(neg) == 59                                  # negatives fill the batch
-    pos, neg = Sampler(batch_size=64)(torch.full((10,), -1))
+    pos, neg = BalancedSampler(batch_size=64)(torch.full((10,), -1))
     assert len(pos) == 0 and len(neg) == 0
 
 
@@ -96,7 +103,7 @@ def test_postprocess_applies_offsets_and_suppresses_duplicates():
     logits = torch.tensor([[0.0, 5.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 5.0]])
     offsets = torch.zeros(3, 3, 4)
     offsets[2, 2] = coder.encode(torch.tensor([[50.0, 50.0, 70.0, 70.0]]), proposals[0][2:])[0]
-    out = postprocess(logits, offsets, proposals, [(64, 64)], coder, score_thresh=0.5)
+    out = postprocess(logits, offsets, proposals, [(64, 64)], coder, RoIHeadsConfig(score_thresh=0.5))
     assert len(out) == 1
     assert out[0]["labels"].tolist() == [1, 2]                            # the duplicate is gone
     torch.testing.assert_close(out[0]["boxes"], torch.tensor([[10.0, 10.0, 30.0, 30.0], [50.0, 50.0, 64.0, 64.0]]))
@@ -105,8 +112,8 @@ def test_postprocess_applies_offsets_and_suppresses_duplicates():
 
 def test_roi_heads_training_samples_include_ground_truth():
     torch.manual_seed(0)
-    cfg = DetectorConfig(rois_per_image=16, positive_fraction=0.5)
-    heads = RoIHeads(BoxHead(4, 8), Predictor(8, cfg.num_classes), cfg)
+    cfg = RoIHeadsConfig(rois_per_image=16, positive_fraction=0.5)
+    heads = RoIHeads(torch.nn.Identity(), BoxHead(4, 8), Predictor(8, 6), cfg)
     target = {"boxes": torch.tensor([[10.0, 10.0, 30.0, 30.0]]), "labels": torch.tensor([3])}
     far = torch.tensor([[60.0, 60.0, 90.0, 90.0]]).repeat(40, 1)
     props, labels, offsets = heads.select_training_samples([far], [target])
@@ -114,13 +121,28 @@ def test_roi_heads_training_samples_include_ground_truth():
     assert offsets[labels == 3].abs().max() < 1e-6
 
 
-def test_get_proposals_checks_and_drops_empty_boxes():
+def test_given_proposals_checks_and_drops_empty_boxes():
     images = [torch.rand(3, 32, 32)]
-    props = get_proposals(images, [torch.tensor([[0.0, 0.0, 5.0, 5.0], [3.0, 3.0, 3.0, 9.0]])], None)
-    assert props[0].tolist() == [[0.0, 0.0, 5.0, 5.0]]
-    with pytest.raises(ValueError, match="proposal sets"):
-        get_proposals(images, [], None)
+    given = GivenProposals()
+    props, losses = given(images, None, [(32, 32)], None,
+                          [torch.tensor([[0.0, 0.0, 5.0, 5.0], [3.0, 3.0, 3.0, 9.0]])])
+    assert props[0].tolist() == [[0.0, 0.0, 5.0, 5.0]] and losses == {}
+    with pytest.raises(ValueError, match="1 images, got 0"):
+        given(images, None, [(32, 32)], None, [])
     with pytest.raises(ValueError, match=r"\[N, 4\]"):
-        get_proposals(images, [torch.zeros(3, 5)], None)
-    called = get_proposals(images, None, lambda image: torch.tensor([[1.0, 1.0, 9.0, 9.0]]))
-    assert called[0].shape == (1, 4)
+        given(images, None, [(32, 32)], None, [torch.zeros(3, 5)])
+    with pytest.raises(ValueError, match="NaN"):
+        given(images, None, [(32, 32)], None, [torch.tensor([[0.0, 0.0, float("nan"), 5.0]])])
+    with pytest.raises(ValueError, match="needs proposals"):
+        given(images, None, [(32, 32)], None, None)
+
+
+def test_selective_search_proposals_call_the_function_unless_given():
+    images = [torch.rand(3, 32, 32)]
+    generator = SelectiveSearchProposals(lambda image: torch.tensor([[1.0, 1.0, 9.0, 9.0]]))
+    called, losses = generator(images, None, [(32, 32)])
+    assert called[0].shape == (1, 4) and losses == {}
+    given, _ = generator(images, None, [(32, 32)], None, [torch.tensor([[2.0, 2.0, 5.0, 5.0]])])
+    assert given[0].tolist() == [[2.0, 2.0, 5.0, 5.0]]
+    with pytest.raises(ValueError, match=r"\[N, 4\]"):                   # the function's output is checked too
+        SelectiveSearchProposals(lambda image: torch.zeros(4))(images, None, [(32, 32)])

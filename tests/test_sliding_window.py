@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from cvlib.data import Scenes
-from cvlib.models import sliding_window as sw
-from cvlib.models.sliding_window import SlidingWindowConfig, SlidingWindowDetector, face_config
+from cvlib.data import faces
+from cvlib.models.detection import SlidingWindowConfig, SlidingWindowDetector, face_config
 
 
 @pytest.fixture(scope="module")
@@ -60,19 +60,23 @@ def test_bad_inputs(batch):
     images, targets = batch
     with pytest.raises(ValueError, match="target"):
         model.train()(images)
-    with pytest.raises(ValueError, match="1-channel"):
+    with pytest.raises(ValueError, match=r"images\[0\] must have 1 channels"):
         SlidingWindowDetector(face_config()).eval()(images)
-    with pytest.raises(ValueError, match="list"):
+    with pytest.raises(TypeError, match="list"):
         model.eval()(images[0])
+    with pytest.raises(ValueError, match="patch"):
+        SlidingWindowDetector(SlidingWindowConfig(patch=4))
 
 
 def test_face_helpers():
-    train_x, train_y, test_x, test_y = sw.face_patches(negatives_per_photo=20)
+    train_x, train_y, test_x, test_y = faces.face_patches(negatives_per_photo=20)
     assert train_x.shape[1:] == (1, 25, 25) and len(train_x) == len(train_y)
     assert int(train_y.sum()) == 70 and int(test_y.sum()) == 30
     assert train_x.min() >= 0 and train_x.max() <= 1
-    assert sw.augment(train_x[:8]).shape == (8, 1, 25, 25)
-    grey = sw.greyscale(torch.ones(3, 5, 7) * 0.5)
+    assert faces.augment(train_x[:8]).shape == (8, 1, 25, 25)
+    crops = faces.random_crops(torch.rand(3, 40, 50), 3, 25, torch.Generator().manual_seed(0))
+    assert crops.shape == (3, 3, 25, 25)
+    grey = faces.greyscale(torch.ones(3, 5, 7) * 0.5)
     assert grey.shape == (1, 5, 7) and torch.allclose(grey, torch.full((1, 5, 7), 0.5))
     model = SlidingWindowDetector(face_config()).eval()
     assert model.classify(train_x[:4]).shape == (4, 2)

@@ -42,7 +42,7 @@ class Matcher:
         """iou: [G, P] (ground truth x reference boxes) -> int64 [P]: gt index, BACKGROUND or IGNORE."""
         if iou.ndim != 2:
             raise ValueError(f"iou must be a [G, P] matrix, got {tuple(iou.shape)}")
-        if iou.shape[0] == 0:  # no objects: every reference box is background
+        if iou.numel() == 0:  # no objects (every reference box is background), or no reference boxes
             return torch.full((iou.shape[1],), self.BACKGROUND, dtype=torch.int64, device=iou.device)
         best, best_gt = iou.max(dim=0)                       # [P]: each box's best object
         matched = best_gt.clone()
