@@ -127,9 +127,9 @@ def test_given_proposals_checks_and_drops_empty_boxes():
     props, losses = given(images, None, [(32, 32)], None,
                           [torch.tensor([[0.0, 0.0, 5.0, 5.0], [3.0, 3.0, 3.0, 9.0]])])
     assert props[0].tolist() == [[0.0, 0.0, 5.0, 5.0]] and losses == {}
-    with pytest.raises(ValueError, match="1 images, got 0"):
+    with pytest.raises(ValueError, match="1 images but 0 proposals"):
         given(images, None, [(32, 32)], None, [])
-    with pytest.raises(ValueError, match=r"\[N, 4\]"):
+    with pytest.raises(ValueError, match=r"Tensor\[R, 4\] xyxy in pixels"):
         given(images, None, [(32, 32)], None, [torch.zeros(3, 5)])
     with pytest.raises(ValueError, match="NaN"):
         given(images, None, [(32, 32)], None, [torch.tensor([[0.0, 0.0, float("nan"), 5.0]])])
@@ -144,5 +144,5 @@ def test_selective_search_proposals_call_the_function_unless_given():
     assert called[0].shape == (1, 4) and losses == {}
     given, _ = generator(images, None, [(32, 32)], None, [torch.tensor([[2.0, 2.0, 5.0, 5.0]])])
     assert given[0].tolist() == [[2.0, 2.0, 5.0, 5.0]]
-    with pytest.raises(ValueError, match=r"\[N, 4\]"):                   # the function's output is checked too
+    with pytest.raises(ValueError, match=r"Tensor\[R, 4\] xyxy in pixels"):   # the function's output is checked too
         SelectiveSearchProposals(lambda image: torch.zeros(4))(images, None, [(32, 32)])

@@ -145,24 +145,26 @@ def test_faster_rcnn_proposes_its_own_boxes(models, scenes, training):
 
 
 PROPOSAL_CASES = [
-    ("one_set_for_two_images", r"proposals must be a list of one Tensor\[N, 4\] per image: 2 images, got 1",
+    ("one_set_for_two_images", ValueError, r"2 images but 1 proposals; pass one Tensor\[R, 4\] per image",
      lambda p: p[:1]),
-    ("single_tensor", r"proposals must be a list of one Tensor\[N, 4\] per image: 2 images, got Tensor",
+    ("single_tensor", TypeError, r"proposals must be a list of Tensor\[R, 4\], one per image; got one Tensor",
      lambda p: p[0]),
-    ("not_n_by_4", r"proposals\[1\] must be \[N, 4\] xyxy pixels, got \(3, 5\)",
+    ("not_n_by_4", ValueError, r"proposals\[1\] must be Tensor\[R, 4\] xyxy in pixels, got shape \(3, 5\)",
      lambda p: [p[0], torch.zeros(3, 5)]),
-    ("nan", r"proposals\[0\] has NaN or infinite coordinates",
+    ("nan", ValueError, r"proposals\[0\] holds NaN or infinite values",
      lambda p: [p[0].clone().index_put_((torch.tensor(0), torch.tensor(2)), torch.tensor(float("inf"))), p[1]]),
+    ("integer", TypeError, r"proposals\[0\] has dtype torch.int64; proposals must be floating point",
+     lambda p: [p[0].long(), p[1]]),
 ]
 
 
 @pytest.mark.parametrize("name", sorted(TAKES_PROPOSALS))
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-@pytest.mark.parametrize("case,match,breaks", PROPOSAL_CASES, ids=[c[0] for c in PROPOSAL_CASES])
-def test_bad_proposals(models, scenes, name, training, case, match, breaks):
+@pytest.mark.parametrize("case,error,match,breaks", PROPOSAL_CASES, ids=[c[0] for c in PROPOSAL_CASES])
+def test_bad_proposals(models, scenes, name, training, case, error, match, breaks):
     model = models[name].train(training)
     images, targets = scenes
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         model(images, targets if training else None, breaks(proposals_for(images)))
 
 

@@ -39,13 +39,13 @@ class RoIPooler(nn.Module):
 def warp(images: Tensor, proposals: list[Tensor], size: int) -> Tensor:
     """Crop every proposal out of its image and resize it to size x size (bilinear).
 
-    images: [B, 3, H, W]; proposals: list of [R_i, 4] xyxy pixels (pixel edges).
-    Returns crops [R, 3, size, size], in the order of the proposals.
+    images: [B, 3, H, W] or a list of [3, H, W]; proposals: list of [R_i, 4] xyxy pixels (pixel
+    edges), one per image. Returns crops [R, 3, size, size], in the order of the proposals.
     """
     crops = [roi_align(image[None], [boxes], output_size=size, spatial_scale=1.0,
                        sampling_ratio=2, aligned=True)
              for image, boxes in zip(images, proposals)]
-    return torch.cat(crops) if crops else images.new_zeros(0, 3, size, size)
+    return torch.cat(crops) if crops else images[0].new_zeros(0, images[0].shape[0], size, size)
 
 
 class WarpPooler(nn.Module):

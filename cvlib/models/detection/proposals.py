@@ -17,18 +17,13 @@ from typing import Callable
 from torch import Tensor, nn
 from torchvision.ops import remove_small_boxes
 
+from ...checks import check_proposals
+
 
 def _checked(proposals: list[Tensor], images: list[Tensor]) -> list[Tensor]:
-    """Proposals on the images' device and dtype; boxes thinner than a pixel dropped (no box coder
-    for empty boxes)."""
-    if not isinstance(proposals, (list, tuple)) or len(proposals) != len(images):
-        n = len(proposals) if isinstance(proposals, (list, tuple)) else type(proposals).__name__
-        raise ValueError(f"proposals must be a list of one Tensor[N, 4] per image: {len(images)} images, got {n}")
-    for i, p in enumerate(proposals):
-        if p.ndim != 2 or p.shape[-1] != 4:
-            raise ValueError(f"proposals[{i}] must be [N, 4] xyxy pixels, got {tuple(p.shape)}")
-        if not p.isfinite().all():
-            raise ValueError(f"proposals[{i}] has NaN or infinite coordinates")
+    """Proposals checked (`cvlib.checks.check_proposals`), on the images' device and dtype; boxes
+    thinner than a pixel dropped (no box coder for empty boxes)."""
+    check_proposals(proposals, images)
     proposals = [p.to(device=image.device, dtype=image.dtype) for p, image in zip(proposals, images)]
     return [p[remove_small_boxes(p, min_size=1.0)] for p in proposals]
 
