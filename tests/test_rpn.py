@@ -16,7 +16,7 @@ CHANNELS = 8
 def pair():
     """Our RPN and torchvision's with the same head weights and settings."""
     torch.manual_seed(0)
-    ours = RegionProposalNetwork(CFG, CHANNELS)
+    ours = RegionProposalNetwork(CFG, CHANNELS, stride=4)
     head = TorchHead(CHANNELS, ours.anchor_generator.num_anchors)
     head.conv[0][0].load_state_dict(ours.head.conv.state_dict())
     head.cls_logits.load_state_dict(ours.head.cls_logits.state_dict())
@@ -88,3 +88,15 @@ def test_config_and_proposals_argument_are_checked():
     images, _, features = inputs()
     with pytest.raises(ValueError, match="proposes its own boxes"):
         ours.eval()(images, features, [(64, 64)] * 2, None, proposals=[torch.zeros(0, 4)] * 2)
+
+
+def test_anchors_sit_on_their_cells_for_any_image_size():
+    from cvlib.models.detection import FasterRCNN, FasterRCNNConfig, RPNConfig
+    model = FasterRCNN(FasterRCNNConfig(rpn=RPNConfig(sizes=(8,), ratios=(1.0,)))).eval()
+    image = torch.rand(3, 50, 38)                        # not multiples of the stride 4: padded to 52 x 40
+    features = model.backbone(torch.nn.functional.pad(image, (0, 2, 0, 2))[None])
+    anchors, _, _ = model.proposal_generator.predict(features)
+    assert features.shape[-2:] == (13, 10)
+    centres = (anchors[:, :2] + anchors[:, 2:]) / 2      # cell (r, c) at pixel (4 c, 4 r)
+    assert centres[-1].tolist() == [36.0, 48.0]
+    assert len(model([image])[0]["boxes"]) >= 0          # runs end to end on that size

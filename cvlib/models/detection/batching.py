@@ -12,14 +12,18 @@ from torch.utils.data import DataLoader
 from ...data.scenes import Scenes
 
 
-def padded_size(images: list[Tensor]) -> tuple[int, int]:
-    """(H, W) of the zero-padded batch of images: the largest height and width."""
-    return max(i.shape[-2] for i in images), max(i.shape[-1] for i in images)
+def padded_size(images: list[Tensor], divisible: int = 1) -> tuple[int, int]:
+    """(H, W) of the zero-padded batch of images: the largest height and width, rounded up to a
+    multiple of `divisible` (a backbone's stride, so that every feature-map cell covers
+    stride x stride pixels and the anchors sit on their cells)."""
+    up = lambda n: -(-n // divisible) * divisible
+    return up(max(i.shape[-2] for i in images)), up(max(i.shape[-1] for i in images))
 
 
-def batch_images(images: list[Tensor]) -> Tensor:
-    """Stack images [3, H_i, W_i] into [B, 3, H, W], zero-padded at the right and bottom."""
-    h, w = padded_size(images)
+def batch_images(images: list[Tensor], divisible: int = 1) -> Tensor:
+    """Stack images [3, H_i, W_i] into [B, 3, H, W], zero-padded at the right and bottom to
+    padded_size(images, divisible)."""
+    h, w = padded_size(images, divisible)
     batch = images[0].new_zeros(len(images), images[0].shape[0], h, w)
     for b, image in zip(batch, images):
         b[:, :image.shape[-2], :image.shape[-1]].copy_(image)

@@ -34,7 +34,7 @@ class FasterRCNN(TwoStageDetector):
         cfg = cfg or FasterRCNNConfig()
         backbone = Backbone(cfg.channels)
         pooler = RoIPooler(cfg.roi_heads.pooler, cfg.roi_heads.pool_size, backbone.stride)
-        super().__init__(backbone, RegionProposalNetwork(cfg.rpn, backbone.out_channels),
+        super().__init__(backbone, RegionProposalNetwork(cfg.rpn, backbone.out_channels, backbone.stride),
                          standard_roi_heads(pooler, backbone.out_channels, cfg.num_classes, cfg.roi_heads),
                          cfg.num_classes)
         self.cfg = cfg

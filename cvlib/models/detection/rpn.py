@@ -3,7 +3,7 @@
 Shape shorthand: B images, C feature channels, (h, w) feature-map cells, k anchors per cell,
 A = h * w * k anchors per image.
 
-    rpn = RegionProposalNetwork(RPNConfig(), in_channels=backbone.out_channels)
+    rpn = RegionProposalNetwork(RPNConfig(), backbone.out_channels, backbone.stride)
     proposals, losses = rpn(images, features, image_sizes, targets)
 
 1. head: a 3x3 conv (+ ReLU) slides over the feature map; two 1x1 convs give, per cell and
@@ -30,7 +30,6 @@ from torchvision.ops import batched_nms, clip_boxes_to_image, remove_small_boxes
 
 from ...ops.boxes import BoxCoder
 from .anchors import AnchorGenerator
-from .batching import padded_size
 from .matching import BalancedSampler, Matcher, match_labels
 
 
@@ -85,22 +84,24 @@ def per_anchor(x: Tensor, per: int) -> Tensor:
 class RegionProposalNetwork(nn.Module):
     """Proposals (and in training the RPN's two losses) from a feature map; see the module docstring."""
 
-    def __init__(self, cfg: RPNConfig | None, in_channels: int):
+    def __init__(self, cfg: RPNConfig | None, in_channels: int, stride: int):
         super().__init__()
         self.cfg = cfg = cfg or RPNConfig()
+        self.stride = stride                           # image pixels per feature-map cell
         self.anchor_generator = AnchorGenerator(cfg.sizes, cfg.ratios)
         self.head = RPNHead(in_channels, self.anchor_generator.num_anchors)
         self.coder = BoxCoder((1.0, 1.0, 1.0, 1.0))
         self.matcher = Matcher(cfg.fg_iou, cfg.bg_iou, allow_low_quality_matches=True)
         self.sampler = BalancedSampler(cfg.batch_size_per_image, cfg.positive_fraction)
 
-    def predict(self, features: Tensor, batch_size: tuple[int, int]) -> tuple[Tensor, Tensor, Tensor]:
-        """The head on every anchor. features [B, C, h, w] of a batch padded to (H, W).
+    def predict(self, features: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The head on every anchor. features [B, C, h, w], one cell per stride x stride pixels.
 
         Returns anchors [A, 4] xyxy pixels, objectness logits [B, A], offsets [B, A, 4].
         """
         logits, offsets = self.head(features)
-        anchors = self.anchor_generator(batch_size, features)
+        anchors = self.anchor_generator.grid_anchors(tuple(features.shape[-2:]), (self.stride, self.stride),
+                                                     features.dtype, features.device)
         return anchors, per_anchor(logits, 1)[..., 0], per_anchor(offsets, 4)
 
     def filter_proposals(self, boxes: Tensor, logits: Tensor, image_size: tuple[int, int],
@@ -142,7 +143,7 @@ class RegionProposalNetwork(nn.Module):
         best first, one per image; dict of losses, empty in eval mode)."""
         if proposals is not None:
             raise ValueError("a region proposal network proposes its own boxes: do not pass proposals")
-        anchors, logits, offsets = self.predict(features, padded_size(images))
+        anchors, logits, offsets = self.predict(features)
         boxes = self.coder.decode(offsets.detach().reshape(-1, 4), anchors.repeat(len(images), 1))
         boxes = boxes.view(len(images), -1, 4)
         cfg = self.cfg

@@ -57,7 +57,7 @@ class TwoStageDetector(nn.Module):
                                  "call model.eval() to detect")
             check_targets(targets, images, num_classes=self.num_classes)
         sizes = [tuple(image.shape[-2:]) for image in images]
-        features = self.backbone(batch_images(images))
+        features = self.backbone(batch_images(images, getattr(self.backbone, "stride", 1)))
         proposals, proposal_losses = self.proposal_generator(images, features, sizes, targets if self.training
                                                              else None, proposals)
         if self.training:
