@@ -61,10 +61,6 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-from torchvision.models.detection import FasterRCNN as TorchFasterRCNN
-from torchvision.models.detection.anchor_utils import AnchorGenerator as TorchAnchors
-from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
-from torchvision.ops import roi_align, roi_pool
 
 from cvlib import runtime
 from cvlib.cost import median_seconds
@@ -72,7 +68,7 @@ from cvlib.data import Scenes
 from cvlib.metrics import detection_map
 from cvlib.models import detection
 from cvlib.models.detection import FasterRCNN, FasterRCNNConfig, RPNConfig, detect, detection_loader
-from cvlib.nn import Backbone
+from cvlib.models.detection.torchvision_twin import copy_weights, torchvision_faster_rcnn
 from cvlib.train import fit
 
 SIZE = 96                         # scene side, pixels (the chapters' detection scenes)
@@ -90,60 +86,7 @@ def config() -> FasterRCNNConfig:
                                           pre_nms_top_n_test=600, post_nms_top_n_test=300))
 
 
-# ---------------------------------------------------------------- torchvision's model, built to match
-
-
-class TorchvisionPooler(nn.Module):
-    """torchvision's box_roi_pool interface, (features dict, proposals, image_shapes) -> [R, C, P, P],
-    on cvlib's RoIPooler: roi_pool, or roi_align (aligned, 2 x 2 samples), at 1 / stride."""
-
-    def __init__(self, kind: str, output_size: int, stride: int, sampling_ratio: int = 2):
-        super().__init__()
-        self.kind, self.output_size, self.scale, self.sampling_ratio = kind, output_size, 1.0 / stride, sampling_ratio
-
-    def forward(self, features: dict[str, Tensor], proposals: list[Tensor], image_shapes) -> Tensor:
-        (x,) = features.values()                      # one feature map: {"0": [B, C, h, w]}
-        if self.kind == "roi_pool":
-            return roi_pool(x, proposals, output_size=self.output_size, spatial_scale=self.scale)
-        return roi_align(x, proposals, output_size=self.output_size, spatial_scale=self.scale,
-                         sampling_ratio=self.sampling_ratio, aligned=True)
-
-
-def torchvision_faster_rcnn(cfg: FasterRCNNConfig, size: int = SIZE) -> TorchFasterRCNN:
-    """torchvision's FasterRCNN with cvlib's backbone class and every setting of `cfg`."""
-    rpn, roi = cfg.rpn, cfg.roi_heads
-    backbone = Backbone(cfg.channels)
-    model = TorchFasterRCNN(
-        backbone, num_classes=None, min_size=size, max_size=size, image_mean=[0.0, 0.0, 0.0],
-        image_std=[1.0, 1.0, 1.0],
-        rpn_anchor_generator=TorchAnchors(sizes=(rpn.sizes,), aspect_ratios=(rpn.ratios,)),
-        rpn_pre_nms_top_n_train=rpn.pre_nms_top_n_train, rpn_pre_nms_top_n_test=rpn.pre_nms_top_n_test,
-        rpn_post_nms_top_n_train=rpn.post_nms_top_n_train, rpn_post_nms_top_n_test=rpn.post_nms_top_n_test,
-        rpn_nms_thresh=rpn.nms_thresh, rpn_fg_iou_thresh=rpn.fg_iou, rpn_bg_iou_thresh=rpn.bg_iou,
-        rpn_batch_size_per_image=rpn.batch_size_per_image, rpn_positive_fraction=rpn.positive_fraction,
-        rpn_score_thresh=rpn.score_thresh,
-        box_head=TwoMLPHead(backbone.out_channels * roi.pool_size ** 2, roi.hidden),
-        box_predictor=FastRCNNPredictor(roi.hidden, cfg.num_classes),
-        box_score_thresh=roi.score_thresh, box_nms_thresh=roi.nms_thresh,
-        box_detections_per_img=roi.detections_per_img, box_fg_iou_thresh=roi.fg_iou, box_bg_iou_thresh=roi.bg_iou,
-        box_batch_size_per_image=roi.rois_per_image, box_positive_fraction=roi.positive_fraction,
-        bbox_reg_weights=roi.box_weights)
-    # FasterRCNN's constructor accepts only a MultiScaleRoIAlign; its RoIHeads calls any module
-    model.roi_heads.box_roi_pool = TorchvisionPooler(roi.pooler, roi.pool_size, Backbone.stride)
-    return model
-
-
-def copy_weights(ours: FasterRCNN, theirs: TorchFasterRCNN) -> None:
-    """Load cvlib's weights into torchvision's model (the backbones are the same class)."""
-    theirs.backbone.load_state_dict(ours.backbone.state_dict())
-    head, rpn_head = ours.proposal_generator.head, theirs.rpn.head
-    rpn_head.conv[0][0].load_state_dict(head.conv.state_dict())
-    rpn_head.cls_logits.load_state_dict(head.cls_logits.state_dict())
-    rpn_head.bbox_pred.load_state_dict(head.bbox_pred.state_dict())
-    theirs.roi_heads.box_head.fc6.load_state_dict(ours.roi_heads.box_head.fc1.state_dict())
-    theirs.roi_heads.box_head.fc7.load_state_dict(ours.roi_heads.box_head.fc2.state_dict())
-    theirs.roi_heads.box_predictor.cls_score.load_state_dict(ours.roi_heads.predictor.cls_score.state_dict())
-    theirs.roi_heads.box_predictor.bbox_pred.load_state_dict(ours.roi_heads.predictor.bbox_pred.state_dict())
+# ---------------------------------------------------------------- both models (torchvision_twin builds theirs)
 
 
 def build(cfg: FasterRCNNConfig, device) -> dict[str, nn.Module]:
@@ -151,7 +94,7 @@ def build(cfg: FasterRCNNConfig, device) -> dict[str, nn.Module]:
     runtime.seed(SEED)
     ours = FasterRCNN(cfg)
     runtime.seed(SEED)
-    theirs = torchvision_faster_rcnn(cfg)          # a fresh backbone under the same seed: the same weights
+    theirs = torchvision_faster_rcnn(cfg, SIZE)          # a fresh backbone under the same seed: the same weights
     same_backbone = all(torch.equal(p, q) for p, q in zip(ours.backbone.state_dict().values(),
                                                         theirs.backbone.state_dict().values()))
     if not same_backbone:
