@@ -16,7 +16,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh scrip
 setup: $(STAMP)
 
 book: setup  ## build the HTML book from the stored notebook outputs into _build/html
-	$(PY) -m jupyter_book.cli.main build . --builder html --warningiserror --nitpick --keep-going
+	$(VENV)/bin/jupyter-book build . --builder html --warningiserror --nitpick --keep-going
 
 test: setup  ## everything: unit tests, nbval over every chapter, the browser test of the built book
 	bash scripts/install_browser.sh
