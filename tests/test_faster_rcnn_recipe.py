@@ -28,8 +28,11 @@ def test_load_sweep_and_chosen(tmp_path):
     runs = [{"pooler": "roi_pool", "lr": 1e-3, "val_map50": 0.7}, {"pooler": "roi_align", "lr": 1e-3, "val_map50": 0.8}]
     path.write_text(json.dumps([{"recipe": asdict(Recipe()), "runs": runs}]))
     assert chosen(load_sweep(path, Recipe()))["pooler"] == "roi_align"
-    with pytest.raises(ValueError, match="--profile full"):
-        load_sweep(path, Recipe.for_profile("full"))
+    with pytest.warns(UserWarning, match="--profile full"):
+        assert load_sweep(path, Recipe.for_profile("full"))["runs"] == runs   # the quick profile's choice
+    path.write_text("[]")
+    with pytest.raises(ValueError, match="scripts/sweep_faster_rcnn.py"):
+        load_sweep(path, Recipe())
 
 
 def test_the_committed_sweep_holds_the_quick_recipe():

@@ -11,6 +11,7 @@ on the validation scenes (seed 3); the test scenes are never rendered by it.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,15 +48,26 @@ class Recipe:
 
 def load_sweep(path: str | Path, recipe: Recipe) -> dict:
     """The sweep of `recipe` in `path`: {"recipe", "runs": [{"pooler", "lr", "seed", "val_map50", "val_map"}]}.
-    Raises FileNotFoundError or ValueError naming the command that writes it."""
+
+    Without one for `recipe`, warns and returns the quick profile's (a fair start on another profile,
+    but not chosen for it). Raises FileNotFoundError or ValueError naming the command that writes it.
+    """
     path = Path(path)
-    command = "python scripts/sweep_faster_rcnn.py" + ("" if recipe == Recipe() else " --profile full")
     if not path.is_file():
-        raise FileNotFoundError(f"no sweep at {path}: run `{command}`")
-    for sweep in json.loads(path.read_text()):
-        if sweep["recipe"] == json.loads(json.dumps(asdict(recipe))):
-            return sweep
-    raise ValueError(f"{path} holds no sweep for {recipe}: run `{command}`")
+        raise FileNotFoundError(f"no sweep at {path}: run `python scripts/sweep_faster_rcnn.py`")
+    sweeps = json.loads(path.read_text())
+
+    def sweep_of(r: Recipe) -> dict | None:
+        return next((s for s in sweeps if s["recipe"] == json.loads(json.dumps(asdict(r)))), None)
+
+    sweep = sweep_of(recipe)
+    if sweep is None:
+        warnings.warn(f"{path} has no sweep for {recipe}; using the quick profile's choice (run "
+                      "`python scripts/sweep_faster_rcnn.py --profile full` to choose for this one)")
+        sweep = sweep_of(Recipe())
+    if sweep is None:
+        raise ValueError(f"{path} holds no sweep for the quick profile: run `python scripts/sweep_faster_rcnn.py`")
+    return sweep
 
 
 def chosen(sweep: dict) -> dict:
