@@ -61,7 +61,7 @@ def load_sweep(path: str | Path, recipe: Recipe) -> dict:
         return next((s for s in sweeps if s["recipe"] == json.loads(json.dumps(asdict(r)))), None)
 
     sweep = sweep_of(recipe)
-    if sweep is None:
+    if sweep is None and recipe != Recipe():
         warnings.warn(f"{path} has no sweep for {recipe}; using the quick profile's choice (run "
                       "`python scripts/sweep_faster_rcnn.py --profile full` to choose for this one)")
         sweep = sweep_of(Recipe())
