@@ -78,7 +78,7 @@ class Scenes(Dataset):
     Scenes(500, seed=2, n_objects=(1, 1), classes=("person",))   # one person (pose)
     """
 
-    def __init__(self, n: int, seed: int = 0, config: ScenesConfig | None = None, **overrides):
+    def __init__(self, n: int, seed: int = 0, cfg: ScenesConfig | None = None, **overrides):
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise TypeError(f"seed must be a non-negative int, got {seed!r} ({type(seed).__name__})")
         if not isinstance(n, (int, np.integer)) or n < 0:
@@ -88,8 +88,8 @@ class Scenes(Dataset):
         if "classes" in overrides:
             overrides["classes"] = tuple(overrides["classes"])
         self.n, self.seed = int(n), int(seed)
-        self.config = replace(config or ScenesConfig(), **overrides)
-        self._grid = pixel_grid(self.config.size, self.config.size)
+        self.cfg = replace(cfg or ScenesConfig(), **overrides)
+        self._grid = pixel_grid(self.cfg.size, self.cfg.size)
 
     def __len__(self) -> int:
         return self.n
@@ -98,7 +98,7 @@ class Scenes(Dataset):
         if not -self.n <= index < self.n:
             raise IndexError(f"scene {index} out of range for {self.n} scenes")
         index = int(index) % self.n
-        image, target = render(np.random.default_rng([self.seed, index]), self.config, self._grid)
+        image, target = render(np.random.default_rng([self.seed, index]), self.cfg, self._grid)
         target["image_id"] = index
         return image, target
 
