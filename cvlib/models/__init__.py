@@ -1,1 +1,2 @@
-"""Models of the book, one file per model (import from the file: `from cvlib.models.fcn import FCN`)."""
+"""Models of the book: one package per part of the lecture (segmentation, localization, detection),
+one file per model. Import from the file: `from cvlib.models.segmentation.fcn import DownUpFCN`."""

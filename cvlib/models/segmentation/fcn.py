@@ -137,7 +137,7 @@ class DownUpFCN(nn.Module):
 
     Encoder: stage s = conv block, then 2 x 2 max pooling (which remembers where each max was).
     Middle:  a conv block at H / 2^stages.
-    Decoder: for each stage, from the deepest: upsample x 2 (the config's method; max unpooling
+    Decoder: for each stage, from the deepest: upsample x 2 (by cfg.upsample; max unpooling
              uses the indices of the matching pooling layer), then a conv block.
     Classifier: 1 x 1 convolution. [N, 3, H, W] -> [N, C, H, W], H and W multiples of 2^stages.
     With cfg.skip=False everything the decoder knows comes up through the upsampling; with
