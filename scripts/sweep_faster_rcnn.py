@@ -26,6 +26,7 @@ from cvlib.data import Scenes
 from cvlib.metrics import detection_map
 from cvlib.models.detection import FasterRCNN, detect, detection_loader
 from cvlib.recipes.faster_rcnn import SPLIT_SEEDS, SWEEP, Recipe
+from cvlib.recipes.sweeps import as_json
 from cvlib.train import fit
 
 POOLERS = ("roi_pool", "roi_align")
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     for r in runs:
         print(json.dumps(r), flush=True)
     sweeps = json.loads(args.out.read_text()) if args.out.is_file() else []
-    sweeps = [s for s in sweeps if s["recipe"] != json.loads(json.dumps(asdict(recipe)))]
+    sweeps = [s for s in sweeps if s["recipe"] != as_json(recipe)]
     sweeps.append({"recipe": asdict(recipe), "runs": runs})
     args.out.write_text(json.dumps(sweeps, indent=1) + "\n")
     print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")

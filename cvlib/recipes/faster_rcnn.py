@@ -10,12 +10,11 @@ on the validation scenes (seed 3); the test scenes are never rendered by it.
 """
 from __future__ import annotations
 
-import json
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..models.detection import FasterRCNNConfig, RoIHeadsConfig, RPNConfig
+from .sweeps import find_sweep
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "03-detection" / "faster_rcnn_sweep.json"
 SPLIT_SEEDS = {"train": 1, "validation": 3, "test": 2}      # the Fast R-CNN chapter's train and test seeds
@@ -47,27 +46,9 @@ class Recipe:
 
 
 def load_sweep(path: str | Path, recipe: Recipe) -> dict:
-    """The sweep of `recipe` in `path`: {"recipe", "runs": [{"pooler", "lr", "seed", "val_map50", "val_map"}]}.
-
-    Without one for `recipe`, warns and returns the quick profile's (a fair start on another profile,
-    but not chosen for it). Raises FileNotFoundError or ValueError naming the command that writes it.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no sweep at {path}: run `python scripts/sweep_faster_rcnn.py`")
-    sweeps = json.loads(path.read_text())
-
-    def sweep_of(r: Recipe) -> dict | None:
-        return next((s for s in sweeps if s["recipe"] == json.loads(json.dumps(asdict(r)))), None)
-
-    sweep = sweep_of(recipe)
-    if sweep is None and recipe != Recipe():
-        warnings.warn(f"{path} has no sweep for {recipe}; using the quick profile's choice (run "
-                      "`python scripts/sweep_faster_rcnn.py --profile full` to choose for this one)")
-        sweep = sweep_of(Recipe())
-    if sweep is None:
-        raise ValueError(f"{path} holds no sweep for the quick profile: run `python scripts/sweep_faster_rcnn.py`")
-    return sweep
+    """The sweep of `recipe` in `path`: {"recipe", "runs": [{"pooler", "lr", "seed", "val_map50", "val_map"}]}
+    (the quick profile's, with a warning, where `recipe` has none; `sweeps.find_sweep`)."""
+    return find_sweep(path, recipe, Recipe(), "python scripts/sweep_faster_rcnn.py")
 
 
 def chosen(sweep: dict) -> dict:

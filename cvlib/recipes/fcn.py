@@ -16,10 +16,8 @@ with the best mean validation mIoU. The test scenes play no part in any choice.
 from __future__ import annotations
 
 import functools
-import json
 import multiprocessing
 import os
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from ..models.segmentation.fcn import DownUpFCN, FCNConfig
 from ..models.segmentation.semantic import SemanticData, class_weights, segmentation_step
 from ..train import History, fit
 from ..viz import Table
+from .sweeps import find_sweep
 
 SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}   # the Scenes seed of each split
 
@@ -124,29 +123,9 @@ def _train_state(method: str, lr: float, seed: int, train: SemanticData, recipe:
 # ---------------------------------------------------------------- the sweep's results
 
 def load_sweep(path: str | Path, recipe: Recipe) -> dict:
-    """The sweep of `recipe`: {"recipe", "lrs", "seeds", "val_miou": {method: {lr: [mIoU per seed]}}}.
-
-    The file holds one sweep per recipe. Without one for `recipe`, warns and returns the quick
-    profile's (its learning rates are a fair start on another profile, but were not chosen for it).
-    Raises FileNotFoundError (no file) or ValueError (not even the quick profile's sweep), naming
-    the command that writes it.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no learning-rate sweep at {path}: run `python scripts/sweep_fcn_lr.py`")
-    sweeps = json.loads(path.read_text())
-
-    def sweep_of(r: Recipe) -> dict | None:
-        return next((s for s in sweeps if s["recipe"] == asdict(r)), None)
-
-    sweep = sweep_of(recipe)
-    if sweep is None:
-        warnings.warn(f"{path} has no sweep for {recipe}; using the quick profile's learning rates "
-                      "(run `python scripts/sweep_fcn_lr.py --profile full` to choose them for this one)")
-        sweep = sweep_of(Recipe())
-    if sweep is None:
-        raise ValueError(f"{path} holds no sweep for the quick profile either: run `python scripts/sweep_fcn_lr.py`")
-    return sweep
+    """The sweep of `recipe`: {"recipe", "lrs", "seeds", "val_miou": {method: {lr: [mIoU per seed]}}}
+    (the quick profile's, with a warning, where `recipe` has none; `sweeps.find_sweep`)."""
+    return find_sweep(path, recipe, Recipe(), "python scripts/sweep_fcn_lr.py")
 
 
 def chosen_lr(sweep: dict, method: str) -> float:
