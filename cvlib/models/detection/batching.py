@@ -30,19 +30,24 @@ def batch_images(images: list[Tensor], divisible: int = 1) -> Tensor:
     return batch
 
 
+def boxes_and_labels(target: dict) -> dict:
+    """The part of a Scenes target that a detector trains on: boxes [G, 4] and labels [G]."""
+    return {"boxes": target["boxes"], "labels": target["labels"]}
+
+
 def proposal_loader(data, proposals: list[Tensor], batch_size: int) -> DataLoader:
     """Shuffled batches (images, targets, proposals), which train.fit's default step passes to the model.
 
     data: (image, target) pairs, e.g. a Scenes; proposals: one Tensor[N_i, 4] (xyxy pixels) per image,
     computed once (selective search is too slow to rerun every epoch). Targets keep boxes and labels.
     """
-    items = [(image, {"boxes": t["boxes"], "labels": t["labels"]}, p) for (image, t), p in zip(data, proposals)]
+    items = [(image, boxes_and_labels(t), p) for (image, t), p in zip(data, proposals)]
     return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
 
 
 def detection_loader(data, batch_size: int) -> DataLoader:
     """Shuffled batches (images, targets) with boxes and labels, for detectors that propose their own boxes."""
-    items = [(image, {"boxes": t["boxes"], "labels": t["labels"]}) for image, t in data]
+    items = [(image, boxes_and_labels(t)) for image, t in data]
     return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
 
 
