@@ -1,4 +1,5 @@
-"""Anchors: the reference boxes of a region proposal network, k at every feature-map cell.
+"""Anchors: the reference boxes of a region proposal network, k at every feature-map cell
+(and SSD's default boxes, at the end).
 
 At each cell of a feature map of stride s (one cell = s x s image pixels) sit k = len(sizes)
 x len(ratios) anchors: boxes of area size^2 and height / width = ratio, centred on the cell's
@@ -13,6 +14,8 @@ Order of the anchors: row-major over the cells (y, then x), and within a cell ra
 RPN head's output channel. Tested equal to torchvision's AnchorGenerator.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor, nn
@@ -62,3 +65,63 @@ class AnchorGenerator(nn.Module):
         grid = tuple(features.shape[-2:])
         stride = (image_size[0] // grid[0], image_size[1] // grid[1])
         return self.grid_anchors(grid, stride, features.dtype, features.device)
+
+
+class DefaultBoxGenerator(nn.Module):
+    """SSD's default boxes: on feature map k of several, boxes of scale s_k (a fraction of the image
+    side) and of each aspect ratio, centred on every cell (Liu et al. 2016, page 6).
+
+    Scales: s_k = min_ratio + (max_ratio - min_ratio) k / (m - 1) for m maps, then s_m = 1.
+    At each cell of map k, 2 + 2 len(aspect_ratios[k]) boxes (w x h, fractions of the image):
+    s_k x s_k; s'_k x s'_k with s'_k = sqrt(s_k s_{k+1}); and s_k sqrt(a) x s_k / sqrt(a) with
+    its transpose for each ratio a. Fine maps (small stride) get small boxes, coarse maps large ones.
+
+        generator = DefaultBoxGenerator([[2], [2, 3], [2, 3]])
+        boxes = generator((96, 96), [f12, f6, f3])     # [(144 * 4 + 36 * 6 + 9 * 6), 4] xyxy pixels
+
+    Order: map by map; within a map row-major over the cells, then the cell's boxes in the order
+    above, torchvision's order (and its SSD head's). Tested equal to torchvision's DefaultBoxGenerator.
+    """
+
+    def __init__(self, aspect_ratios: list[list[float]], min_ratio: float = 0.15, max_ratio: float = 0.9,
+                 clip: bool = True):
+        super().__init__()
+        if not aspect_ratios or any(a <= 0 for ratios in aspect_ratios for a in ratios):
+            raise ValueError(f"aspect_ratios needs one list of positive ratios per feature map, got {aspect_ratios}")
+        if not 0 < min_ratio <= max_ratio:
+            raise ValueError(f"need 0 < min_ratio <= max_ratio, got {min_ratio}, {max_ratio}")
+        self.aspect_ratios, self.clip = [list(r) for r in aspect_ratios], clip
+        m = len(aspect_ratios)
+        if m == 1:
+            self.scales = [min_ratio, max_ratio]
+        else:
+            self.scales = [min_ratio + (max_ratio - min_ratio) * k / (m - 1) for k in range(m)] + [1.0]
+
+    def num_anchors_per_location(self) -> list[int]:
+        """Default boxes per cell, one count per feature map."""
+        return [2 + 2 * len(r) for r in self.aspect_ratios]
+
+    def cell_boxes(self, k: int) -> Tensor:
+        """The (w, h) of the default boxes of one cell of map k, fractions of the image: [A_k, 2]."""
+        s, s_next = self.scales[k], self.scales[k + 1]
+        wh = [(s, s), (math.sqrt(s * s_next),) * 2]
+        for a in self.aspect_ratios[k]:
+            wh += [(s * math.sqrt(a), s / math.sqrt(a)), (s / math.sqrt(a), s * math.sqrt(a))]
+        wh = torch.tensor(wh, dtype=torch.float32)
+        return wh.clamp(0, 1) if self.clip else wh
+
+    def forward(self, image_size: tuple[int, int], features: list[Tensor]) -> Tensor:
+        """Default boxes for a batch padded to image_size = (H, W), with one feature map [B, C, h_k, w_k]
+        per entry of aspect_ratios. Returns [sum_k h_k w_k A_k, 4] xyxy pixels (the same for every image)."""
+        if len(features) != len(self.aspect_ratios):
+            raise ValueError(f"{len(features)} feature maps for {len(self.aspect_ratios)} lists of aspect ratios")
+        H, W = image_size
+        boxes = []
+        for k, f in enumerate(features):
+            h, w = f.shape[-2:]
+            cy, cx = torch.meshgrid((torch.arange(h) + 0.5) / h, (torch.arange(w) + 0.5) / w, indexing="ij")
+            centres = torch.stack([cx, cy], dim=-1).reshape(-1, 1, 2)          # [h * w, 1, 2]
+            wh = self.cell_boxes(k)[None]                                       # [1, A_k, 2]
+            boxes.append(torch.cat([centres - wh / 2, centres + wh / 2], dim=-1).reshape(-1, 4))
+        scale = torch.tensor([W, H, W, H], dtype=torch.float32)
+        return (torch.cat(boxes) * scale).to(features[0].device, features[0].dtype)

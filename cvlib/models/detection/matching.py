@@ -2,14 +2,15 @@
 
 Every detector of the book trains the same way: each reference box is matched to the
 ground-truth box it overlaps most, labelled by IoU thresholds (object, background, or
-ignored), and a balanced sample of the labelled boxes is scored by the loss.
+ignored), and a balanced sample of the labelled boxes is scored by the loss (SSD instead keeps
+every positive and the hardest negatives, `hard_negatives`).
 
     matcher = Matcher(high=0.7, low=0.3, allow_low_quality_matches=True)   # the RPN's
     matched = matcher(box_iou(gt_boxes, anchors))         # int64 [A]: gt index, -1 or -2
     positive, negative = BalancedSampler(256, 0.5)(labels)   # indices into the A anchors
 
 Tested equal to torchvision's `Matcher`, `SSDMatcher` and `BalancedPositiveNegativeSampler`
-(same seed, same sample).
+(same seed, same sample), and to the hard negative mining of its SSD loss.
 """
 from __future__ import annotations
 
@@ -97,3 +98,20 @@ def match_labels(matcher: Matcher, gt_boxes: Tensor, gt_labels: Tensor, boxes: T
     matched_boxes = torch.where((matched >= 0)[:, None], gt_boxes[matched.clamp(min=0)].to(boxes.dtype), boxes)
     return labels, matched_boxes
 
+
+
+def hard_negatives(losses: Tensor, positive: Tensor, ratio: float = 3.0) -> Tensor:
+    """SSD's hard negative mining: per image, the `ratio` x (its positives) background boxes of
+    highest classification loss, the ones the model gets most wrong (torchvision's SSD).
+
+    losses: [B, P] cross-entropy of each reference box against its target class; positive: bool
+    [B, P]. Returns bool [B, P]: the negatives the loss keeps (never a positive). An image without
+    positives keeps no negatives.
+    """
+    if losses.shape != positive.shape or losses.ndim != 2:
+        raise ValueError(f"losses and positive must both be [B, P], got {tuple(losses.shape)}, "
+                         f"{tuple(positive.shape)}")
+    n_negative = ratio * positive.sum(dim=1, keepdim=True)         # [B, 1]
+    ranked = losses.masked_fill(positive, -float("inf"))            # positives rank last
+    rank = ranked.argsort(dim=1, descending=True).argsort(dim=1)    # [B, P]: 0 = hardest
+    return rank < n_negative

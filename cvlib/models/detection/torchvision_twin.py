@@ -1,24 +1,33 @@
-"""torchvision's FasterRCNN built like a cvlib FasterRCNN: the same modules, settings and weights.
+"""torchvision's FasterRCNN and SSD built like cvlib's: the same modules, settings and weights.
 
     theirs = torchvision_faster_rcnn(model.cfg, size=96)
     copy_weights(model, theirs)          # now both give the same losses and detections
+    theirs = torchvision_ssd(ssd.cfg, size=96)
+    copy_ssd_weights(ssd, theirs)
 
 The comparison the benchmark (`scripts/bench_detectors.py`) and the Faster R-CNN chapter time:
 torchvision's machinery around cvlib's backbone class, with the same anchors, RPN settings,
 RoI pooler (`TorchvisionPooler`), box head, predictor, sampling and test-time settings; no
 resize (min_size = max_size = the image size) and no normalisation (mean 0, std 1), since cvlib
-does neither.
+does neither. SSD: torchvision's SSD around cvlib's feature maps (SSDFeatures), with the same
+default boxes, head shapes, matching, hard negative ratio and test-time settings.
 """
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from torch import Tensor, nn
 from torchvision.models.detection import FasterRCNN as TorchFasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator as TorchAnchors
+from torchvision.models.detection.anchor_utils import DefaultBoxGenerator as TorchDefaultBoxes
+from torchvision.models.detection.ssd import SSD as TorchSSD
+from torchvision.models.detection.ssd import SSDHead as TorchSSDHead
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.ops import roi_align, roi_pool
 
 from ...nn import Backbone
 from .faster_rcnn import FasterRCNN, FasterRCNNConfig
+from .ssd import SSD, SSDConfig, SSDFeatures
 
 
 class TorchvisionPooler(nn.Module):
@@ -72,3 +81,33 @@ def copy_weights(ours: FasterRCNN, theirs: TorchFasterRCNN) -> None:
     theirs.roi_heads.box_head.fc7.load_state_dict(ours.roi_heads.box_head.fc2.state_dict())
     theirs.roi_heads.box_predictor.cls_score.load_state_dict(ours.roi_heads.predictor.cls_score.state_dict())
     theirs.roi_heads.box_predictor.bbox_pred.load_state_dict(ours.roi_heads.predictor.bbox_pred.state_dict())
+
+
+class NamedMaps(nn.Module):
+    """cvlib's SSDFeatures as torchvision's SSD wants its backbone: a dict {"0": map 0, "1": map 1, ...}."""
+
+    def __init__(self, features: SSDFeatures):
+        super().__init__()
+        self.features = features
+
+    def forward(self, x: Tensor) -> OrderedDict:
+        return OrderedDict((str(k), m) for k, m in enumerate(self.features(x)))
+
+
+def torchvision_ssd(cfg: SSDConfig, size: int) -> TorchSSD:
+    """torchvision's SSD with cvlib's feature maps and every setting of `cfg`."""
+    features = SSDFeatures(cfg.channels, cfg.extra_channels)
+    boxes = TorchDefaultBoxes([list(r) for r in cfg.aspect_ratios], cfg.min_ratio, cfg.max_ratio)
+    head = TorchSSDHead(features.out_channels, boxes.num_anchors_per_location(), cfg.num_classes)
+    return TorchSSD(NamedMaps(features), boxes, (size, size), cfg.num_classes, image_mean=[0.0, 0.0, 0.0],
+                    image_std=[1.0, 1.0, 1.0], head=head, score_thresh=cfg.score_thresh, nms_thresh=cfg.nms_thresh,
+                    detections_per_img=cfg.detections_per_img, iou_thresh=cfg.iou_thresh,
+                    topk_candidates=cfg.topk_candidates, positive_fraction=1 / (1 + cfg.neg_to_pos))
+
+
+def copy_ssd_weights(ours: SSD, theirs: TorchSSD) -> None:
+    """Load cvlib's SSD weights into torchvision's (the feature maps are the same class)."""
+    theirs.backbone.features.load_state_dict(ours.features.state_dict())
+    for mine, their in ((ours.head.cls_logits, theirs.head.classification_head.module_list),
+                        (ours.head.bbox_pred, theirs.head.regression_head.module_list)):
+        their.load_state_dict(mine.state_dict())
