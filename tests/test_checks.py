@@ -59,7 +59,7 @@ def test_integer_image():
 
 
 def test_wrong_ndim():
-    with pytest.raises(ValueError, match=r"images\[0\] must be Tensor\[3, H, W\], got shape \(8, 8\)"):
+    with pytest.raises(ValueError, match=r"images\[0\] must be float32 \[3, H, W\] in 0\.\.1, got shape \(8, 8\)"):
         check_images([torch.rand(8, 8)])
 
 
@@ -83,12 +83,12 @@ def test_inf_image():
 
 
 def test_0_to_255_floats():
-    with pytest.raises(ValueError, match=r"images must be in 0\.\.1; for 0\.\.255 values use image / 255"):
+    with pytest.raises(ValueError, match=r"images must be float32 \[3, H, W\] in 0\.\.1; for 0\.\.255 values use image / 255"):
         check_images([image() * 255])
 
 
 def test_negative_values():
-    with pytest.raises(ValueError, match=r"values in \[-0\.5, .*images must be in 0\.\.1"):
+    with pytest.raises(ValueError, match=r"values in \[-0\.5, .*images must be float32 \[3, H, W\] in 0\.\.1"):
         check_images([torch.full((3, 4, 4), -0.5)])
 
 

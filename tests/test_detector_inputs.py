@@ -66,13 +66,19 @@ IMAGE_CASES = [
      lambda im, t: (torch.stack(im), t)),
     ("channels_last", ValueError, r"images\[1\] has shape \(48, 48, 3\), channels last.*permute\(2, 0, 1\)",
      lambda im, t: ([im[0], im[1].permute(1, 2, 0)], t)),
-    ("uint8", TypeError, r"images\[0\] has dtype torch\.uint8; images must be floating point",
+    ("uint8", TypeError, r"images\[0\] has dtype torch\.uint8; images must be float32 \[3, H, W\] in 0\.\.1",
      lambda im, t: ([(im[0] * 255).to(torch.uint8), im[1]], t)),
-    ("values_0_255", ValueError, r"images\[0\] has values in .*images must be in 0\.\.1",
+    ("values_0_255", ValueError, r"images\[0\] has values in .*images must be float32 \[3, H, W\] in 0\.\.1"
+                                  r"; for 0\.\.255 values use image / 255",
      lambda im, t: ([im[0] * 255, im[1]], t)),
     ("nan_image", ValueError, r"images\[1\] holds 1 NaN",
      lambda im, t: ([im[0], im[1].clone().index_put_((torch.tensor(0),) * 3, torch.tensor(float("nan")))], t)),
     ("empty_list", ValueError, r"images is empty", lambda im, t: ([], [])),
+    ("float64", TypeError, r"images\[1\] is torch\.float64 on cpu but the model's weights are torch\.float32",
+     lambda im, t: ([im[0], im[1].double()], t)),
+    ("hw_grayscale", ValueError, r"images\[0\] must be float32 \[3, H, W\].*got shape \(48, 48\); "
+                                 r"for a grayscale image use image\.expand\(3, -1, -1\)",
+     lambda im, t: ([im[0][0], im[1]], t)),
 ]
 
 TARGET_CASES = [

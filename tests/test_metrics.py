@@ -51,7 +51,7 @@ def test_pck_counts_labelled_joints_within_alpha_torso():
     target[0, 2, 2] = 0   # unlabelled: not counted
     pred[0, 2, 0] += 100
     mean, per_joint = pck(pred, target)
-    assert per_joint[0] == 1 and per_joint[1] == 0 and per_joint[2] == 0
-    assert mean == pytest.approx(12 / 14)
+    assert per_joint[0] == 1 and per_joint[1] == 0 and torch.isnan(per_joint[2])   # joint 2: never labelled
+    assert mean == pytest.approx(12 / 13)                                            # over the 13 labelled joints
     with pytest.raises(ValueError, match="must be"):
         pck(pred[..., :1], target)

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import roi_align
 
-from ...checks import check_images, check_targets
+from ...checks import check_images, check_number, check_numbers, check_targets
 from ...data.scenes import CLASSES
 from ...proposals.windows import sliding_windows
 from .matching import BalancedSampler, Matcher, match_labels
@@ -60,6 +60,21 @@ class SlidingWindowConfig:
     detections_per_img: int = 50
     chunk: int = 4096                        # windows classified per forward pass
     standardize: bool = False                # scale each patch to zero mean, unit std (lighting)
+
+    def __post_init__(self):
+        check_number(self.num_classes, "num_classes (it counts the background too)", integer=True, low=2)
+        check_number(self.patch, "patch (three 2 x 2 poolings need 8 pixels)", integer=True, low=8)
+        for name in ("in_channels", "width", "samples_per_image", "detections_per_img", "chunk"):
+            check_number(getattr(self, name), name, integer=True, low=1)
+        check_numbers(self.sizes, "sizes", low=0, low_open=True)
+        check_numbers(self.ratios, "ratios", low=0, low_open=True)
+        check_number(self.stride, "stride (a fraction of the window)", low=0, high=1, low_open=True)
+        for name in ("fg_iou", "bg_iou", "nms_thresh"):
+            check_number(getattr(self, name), f"{name} (an IoU)", low=0, high=1)
+        if self.bg_iou > self.fg_iou:
+            raise ValueError(f"bg_iou = {self.bg_iou} is above fg_iou = {self.fg_iou}; need bg_iou <= fg_iou")
+        check_number(self.positive_fraction, "positive_fraction", low=0, high=1, low_open=True)
+        check_number(self.score_thresh, "score_thresh (a probability)", low=0, high=1, high_open=True)
 
 
 def face_config(**overrides) -> SlidingWindowConfig:
@@ -96,8 +111,6 @@ class SlidingWindowDetector(nn.Module):
     def __init__(self, cfg: SlidingWindowConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or SlidingWindowConfig()
-        if cfg.patch < 8:
-            raise ValueError(f"patch must be at least 8 pixels, got {cfg.patch}")
         self.matcher = Matcher(cfg.fg_iou, cfg.bg_iou)
         self.sampler = BalancedSampler(cfg.samples_per_image, cfg.positive_fraction)
         self.head = PatchHead(cfg.in_channels, cfg.width, cfg.patch)
@@ -142,7 +155,7 @@ class SlidingWindowDetector(nn.Module):
 
     # ------------------------------------------------------------ torchvision's contract
     def forward(self, images: list[Tensor], targets: list[dict] | None = None):
-        images = check_images(images, channels=self.cfg.in_channels)
+        images = check_images(images, channels=self.cfg.in_channels, weights=self.predictor.weight)
         if self.training:
             if targets is None:
                 raise ValueError("in train mode, give one target dict (boxes, labels) per image; "

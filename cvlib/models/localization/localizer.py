@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ...checks import check_number, check_numbers
 from ...data import CLASSES
 from ...nn import PooledBackbone
 from ...ops.boxes import box_convert, clip_boxes
@@ -46,10 +47,11 @@ class LocalizerConfig:
     box_weight: float = 1.0               # weight of the L2 box loss in the total loss
 
     def __post_init__(self):
-        if self.num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {self.num_classes}")
-        if self.box_weight < 0:
-            raise ValueError(f"box_weight must be >= 0, got {self.box_weight}")
+        check_number(self.num_classes, "num_classes (it counts the background too)", integer=True, low=2)
+        check_numbers(self.widths, "widths", integer=True, low=1)
+        check_number(self.pool, "pool", integer=True, low=1)
+        check_number(self.hidden, "hidden", integer=True, low=1)
+        check_number(self.box_weight, "box_weight", low=0)
 
 
 # ---------------------------------------------------------------- box coordinates
@@ -127,26 +129,26 @@ class Localizer(nn.Module):
         eval mode: targets are not used -> one dict per image with boxes [1, 4] xyxy pixels,
             labels [1], scores [1], class_boxes [C or 1, 4].
         """
-        images = stack_images(images)
         if self.training:
-            return self.losses(images, targets)
+            return self.losses(images, targets)      # raises without targets, before BatchNorm sees a batch
         return self.detect(images)
 
     def losses(self, images, targets: list[dict]) -> dict[str, Tensor]:
         """The multi-task loss of `images` against `targets` (as in forward), in the model's current
         mode: training calls it in train mode; a held-out loss calls it in eval mode."""
-        images = stack_images(images)
+        images = stack_images(images, weights=self.class_predictor.weight)
         h, w = images.shape[-2:]
-        hint = "use Scenes(..., n_objects=(1, 1))"
-        labels = one_per_image(targets, "labels", len(images), "a localizer", "object", hint).to(images.device)
-        boxes = one_per_image(targets, "boxes", len(images), "a localizer", "object", hint).to(images.device)
+        labels, boxes = one_per_image(targets, images, ("labels", "boxes"), self.cfg.num_classes, "a localizer",
+                                      "object", "use Scenes(..., n_objects=(1, 1))")
+        labels, boxes = labels.to(images.device), boxes.to(images.device)
         logits, codes = self.predict(images)
         return localization_loss(logits, codes, labels, to_unit_cxcywh(boxes, h, w), self.cfg.box_weight)
 
-    def detect(self, images: Tensor) -> list[dict[str, Tensor]]:
-        """images float [B, 3, H, W] -> one dict per image: the predicted class (labels [1], its
-        softmax score in scores [1]), its box (boxes [1, 4]) and every category's box (class_boxes
-        [C or 1, 4]), xyxy pixels clipped to the image."""
+    def detect(self, images) -> list[dict[str, Tensor]]:
+        """images float [B, 3, H, W] (or a list of [3, H, W]) -> one dict per image: the predicted class
+        (labels [1], its softmax score in scores [1]), its box (boxes [1, 4]) and every category's box
+        (class_boxes [C or 1, 4]), xyxy pixels clipped to the image."""
+        images = stack_images(images, weights=self.class_predictor.weight)
         h, w = images.shape[-2:]
         logits, codes = self.predict(images)
         scores, labels = logits.softmax(-1).max(-1)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from ...checks import check_number, check_numbers
 from ...data import CLASSES, JOINTS
 from ...nn import PooledBackbone
 from .inputs import one_per_image, stack_images
@@ -41,8 +42,11 @@ class PoseConfig:
     label: int = CLASSES.index("person")          # the label the predictions carry (cvlib.data.CLASSES)
 
     def __post_init__(self):
-        if self.num_joints < 1:
-            raise ValueError(f"num_joints must be positive, got {self.num_joints}")
+        check_number(self.num_joints, "num_joints", integer=True, low=1)
+        check_numbers(self.widths, "widths", integer=True, low=1)
+        check_number(self.pool, "pool", integer=True, low=1)
+        check_number(self.hidden, "hidden", integer=True, low=1)
+        check_number(self.label, "label (a class index, cvlib.data.CLASSES)", integer=True, low=1)
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.head == "soft-argmax" and len(self.widths) < 2:
@@ -122,19 +126,18 @@ class PoseRegressor(nn.Module):
         eval mode: targets are not used -> one dict per image with keypoints [1, K, 3] (x, y, 1)
             in pixels, boxes [1, 4], labels [1], scores [1].
         """
-        images = stack_images(images)
         if self.training:
-            return self.losses(images, targets)
+            return self.losses(images, targets)      # raises without targets, before BatchNorm sees a batch
         return self.detect(images)
 
     def losses(self, images, targets: list[dict]) -> dict[str, Tensor]:
         """{"loss_keypoint": pose_loss} of `images` against `targets` (as in forward), in the
         model's current mode."""
-        images = stack_images(images)
+        images = stack_images(images, weights=next(self.parameters()))
         h, w = images.shape[-2:]
         k = self.cfg.num_joints
-        keypoints = one_per_image(targets, "keypoints", len(images), "a pose regressor", "person",
-                                  "use Scenes(..., n_objects=(1, 1), classes=('person',))")
+        keypoints, = one_per_image(targets, images, ("keypoints",), None, "a pose regressor", "person",
+                                   "use Scenes(..., n_objects=(1, 1), classes=('person',))")
         if keypoints.shape[1:] != (k, 3):
             raise ValueError(f"targets' keypoints must be [1, {k}, 3] (x, y, v) per image, got "
                              f"[1, {', '.join(map(str, keypoints.shape[1:]))}]")
@@ -143,9 +146,11 @@ class PoseRegressor(nn.Module):
         target = torch.cat([keypoints[..., :2] / scale, keypoints[..., 2:]], -1)
         return {"loss_keypoint": pose_loss(self.predict(images), target)}
 
-    def detect(self, images: Tensor) -> list[dict[str, Tensor]]:
-        """images float [B, 3, H, W] -> one dict per image: keypoints [1, K, 3] ((x, y, 1) pixels),
-        boxes [1, 4] (the joints' extent, xyxy pixels), labels [1] (cfg.label), scores [1] (ones)."""
+    def detect(self, images) -> list[dict[str, Tensor]]:
+        """images float [B, 3, H, W] (or a list of [3, H, W]) -> one dict per image: keypoints [1, K, 3]
+        ((x, y, 1) pixels), boxes [1, 4] (the joints' extent, xyxy pixels), labels [1] (cfg.label),
+        scores [1] (ones)."""
+        images = stack_images(images, weights=next(self.parameters()))
         h, w = images.shape[-2:]
         xy = self.predict(images) * images.new_tensor([w, h])           # [B, K, 2] pixels
         kp = torch.cat([xy, torch.ones_like(xy[..., :1])], -1)
