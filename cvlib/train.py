@@ -11,14 +11,22 @@ budget (`seconds=`) is there for interactive exploration.
 """
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import math
+import os
+import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from .checks import check_number
 
 
 @dataclass
@@ -67,9 +75,18 @@ def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, sec
     """
     if steps is None and seconds is None:
         raise ValueError("give a budget: steps=N or seconds=S")
-    if steps is not None and (not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    if steps is not None:
+        check_number(steps, "steps", integer=True, low=1)
+    if seconds is not None:
+        check_number(seconds, "seconds", low=0, low_open=True)
+    check_number(lr, "lr", low=0, low_open=True)
+    check_number(weight_decay, "weight_decay", low=0)
+    if clip is not None:
+        check_number(clip, "clip (the largest gradient norm; None: no clipping)", low=0, low_open=True)
+    params = list(model.parameters())
+    if not params:
+        raise ValueError(f"the {type(model).__name__} has no parameters to train")
+    device = torch.device(device) if device is not None else params[0].device
     model.to(device).train()
     optimizer = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = None
@@ -87,16 +104,14 @@ def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, sec
             break
         if seconds is not None and time.perf_counter() - start >= seconds:
             break
-        out = step_fn(model, next(batches), device)
-        parts = out if isinstance(out, dict) else {"loss": out}
+        try:
+            parts = _losses(step_fn(model, next(batches), device), history.steps + 1)
+        except BaseException:
+            bar.close()
+            raise
         total = sum(parts.values())
         for name, value in {**parts, "total": total}.items():
-            v = float(value.detach())
-            if not math.isfinite(v):
-                bar.close()
-                raise FloatingPointError(f"loss {name!r} became {v} at step {history.steps + 1}; "
-                                         "try a lower learning rate or check the inputs")
-            history.losses.setdefault(name, []).append(v)
+            history.losses.setdefault(name, []).append(float(value.detach()))
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         if clip is not None:
@@ -114,6 +129,27 @@ def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, sec
     return history
 
 
+def _losses(out, step: int) -> dict[str, torch.Tensor]:
+    """What a step returned, as named scalar losses that backpropagate to the model; a clear error
+    for anything else (a list of detections from a model in eval mode, a per-sample loss, NaN)."""
+    parts = out if isinstance(out, dict) else {"loss": out}
+    if not parts:
+        raise ValueError(f"step {step}: step_fn returned an empty dict of losses")
+    for name, value in parts.items():
+        if not torch.is_tensor(value) or value.numel() != 1:
+            got = f"a Tensor of shape {tuple(value.shape)}" if torch.is_tensor(value) else type(value).__name__
+            raise TypeError(f"step {step}: loss {name!r} must be a scalar Tensor, got {got} (reduce it with "
+                            ".mean(); a list means the model ran in eval mode)")
+        v = float(value.detach())
+        if not math.isfinite(v):
+            raise FloatingPointError(f"loss {name!r} became {v} at step {step}; "
+                                     "try a lower learning rate or check the inputs")
+    if not any(value.requires_grad for value in parts.values()):
+        raise ValueError(f"step {step}: the loss does not depend on the model's parameters "
+                         "(computed under torch.no_grad(), or detached?)")
+    return parts
+
+
 def shuffled_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0):
     """Endless mini-batches (tuples, one slice of each tensor) of data kept as tensors.
 
@@ -123,8 +159,7 @@ def shuffled_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0):
     n = len(tensors[0]) if tensors else 0
     if not tensors or any(len(t) != n for t in tensors):
         raise ValueError(f"give one or more tensors of the same length, got lengths {[len(t) for t in tensors]}")
-    if not 0 < batch_size <= n:
-        raise ValueError(f"batch_size must be between 1 and the {n} samples, got {batch_size}")
+    check_number(batch_size, f"batch_size (at most the {n} samples)", integer=True, low=1, high=n)
     g = torch.Generator().manual_seed(seed)
     while True:
         order = torch.randperm(n, generator=g)
@@ -135,28 +170,102 @@ def shuffled_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0):
 
 def _cycle(data):
     """Iterate over `data` forever (a fresh pass each time, so a shuffling loader reshuffles)."""
+    passes = 0
     while True:
         empty = True
         for batch in data:
             empty = False
             yield batch
         if empty:
-            raise ValueError("the training data is empty")
+            raise ValueError("the training data is empty" if passes == 0 else
+                             f"the training data was used up after {passes} pass: an iterator or generator can "
+                             "be read only once; pass a DataLoader, a list, or an endless generator")
+        passes += 1
 
 
 # ---------------------------------------------------------------- checkpoints
 
+FORMAT = "cvlib-checkpoint-1"
+PLAIN = (type(None), bool, int, float, str, torch.Tensor)   # what torch.load(weights_only=True) reads
+
+
+def _encode(value, where: str):
+    """meta -> data that torch.load(weights_only=True) reads: a dataclass config becomes a dict
+    {"__dataclass__": "module:QualName", "fields": {...}}; TypeError naming the value it cannot store."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {f.name: _encode(getattr(value, f.name), f"{where}.{f.name}")
+                           for f in dataclasses.fields(value) if f.init}}
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, PLAIN):
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_encode(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
+        return {k: _encode(v, f"{where}[{k!r}]") for k, v in value.items()}
+    hint = " (convert with torch.from_numpy)" if isinstance(value, np.ndarray) else ""
+    raise TypeError(f"{where} is a {type(value).__name__}{hint}, which a checkpoint cannot hold: load reads only "
+                    "tensors, numbers, str, None, lists, tuples, dicts and dataclass configs of those")
+
+
+def _decode(value):
+    """The inverse of _encode: dataclass configs of cvlib (or of a module already imported) rebuilt,
+    any other one left as its dict."""
+    if isinstance(value, dict) and set(value) == {"__dataclass__", "fields"}:
+        fields = {k: _decode(v) for k, v in value["fields"].items()}
+        module, _, name = value["__dataclass__"].partition(":")
+        if module == "cvlib" or module.startswith("cvlib."):
+            importlib.import_module(module)
+        cls = sys.modules.get(module)
+        for part in name.split("."):
+            cls = getattr(cls, part, None)
+        if not dataclasses.is_dataclass(cls):
+            return value
+        try:
+            return cls(**fields)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"cannot rebuild the {name} saved in the checkpoint ({e}); has the class changed "
+                             "since it was saved?") from e
+    if isinstance(value, (list, tuple)):
+        return type(value)(_decode(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
 def save(model: torch.nn.Module, path: str | Path, **meta) -> Path:
-    """Save the model's weights, its class name and `meta` (e.g. config, metrics) to `path`."""
+    """Save the model's weights, its class name and `meta` (e.g. config=model.cfg, metrics) to `path`.
+
+    meta values: tensors, numbers, str, None, lists, tuples, dicts, and dataclass configs of those
+    (stored as dicts, rebuilt by `load`); anything else is a TypeError naming the key, before any
+    file is touched. The file is written next to `path` and renamed onto it once complete, so an
+    existing checkpoint stays intact until the new one is whole.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; give a file name, e.g. {path / 'model.pt'}")
+    ckpt = {"format": FORMAT, "model": type(model).__name__, "state_dict": model.state_dict(),
+            "meta": {k: _encode(v, f"meta[{k!r}]") for k, v in meta.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": "cvlib-checkpoint-1", "model": type(model).__name__,
-                "state_dict": model.state_dict(), "meta": meta}, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            torch.save(ckpt, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)                     # atomic: readers see the old file or the new one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
 def load(model: torch.nn.Module, path: str | Path, map_location="cpu") -> dict:
-    """Load weights saved by `save` into `model`; returns the saved meta.
+    """Load weights saved by `save` into `model`; returns the saved meta (dataclass configs rebuilt).
 
     Raises FileNotFoundError for a missing file and ValueError for a file that is not a
     cvlib checkpoint (corrupt, truncated) or does not match the model's parameters.
@@ -168,7 +277,7 @@ def load(model: torch.nn.Module, path: str | Path, map_location="cpu") -> dict:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated zip, random bytes, pickle errors ...
         raise ValueError(f"{path} is not a readable checkpoint (corrupt or truncated?): {e}") from e
-    if not isinstance(ckpt, dict) or ckpt.get("format") != "cvlib-checkpoint-1":
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or not isinstance(ckpt.get("state_dict"), dict):
         raise ValueError(f"{path} is not a cvlib checkpoint (written by cvlib.train.save)")
     if ckpt["model"] != type(model).__name__:
         raise ValueError(f"{path} holds a {ckpt['model']}, not a {type(model).__name__}")
@@ -181,4 +290,4 @@ def load(model: torch.nn.Module, path: str | Path, map_location="cpu") -> dict:
         raise ValueError(f"{path} does not match the model: missing {missing[:5]}, unexpected "
                          f"{unexpected[:5]}, shape mismatches {wrong[:5]}")
     model.load_state_dict(ckpt["state_dict"])
-    return ckpt["meta"]
+    return _decode(ckpt.get("meta", {}))

@@ -1,4 +1,5 @@
 """fit(): budgets, loss history, NaN detection; checkpoints and their errors."""
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -100,3 +101,108 @@ def test_shuffled_batches_reshuffle_each_pass_and_repeat_from_the_seed():
         next(shuffled_batches(x, y[:5], batch_size=2))
     with pytest.raises(ValueError, match="batch_size"):
         next(shuffled_batches(x, batch_size=11))
+
+
+# ---------------------------------------------------------------- bad input and faults (issue 15)
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(steps=0), ValueError, r"steps must be an int with 1 <= steps, got 0"),
+    (dict(steps=2.5), TypeError, r"steps must be an int.*got 2\.5 \(float\)"),
+    (dict(steps=True), TypeError, r"steps must be an int.*\(bool\)"),
+    (dict(seconds=-3), ValueError, r"seconds must be a number with 0 < seconds, got -3"),
+    (dict(seconds=float("nan")), ValueError, r"seconds .* got nan: it must be finite"),
+    (dict(steps=3, lr=0), ValueError, r"lr must be a number with 0 < lr, got 0"),
+    (dict(steps=3, lr=-1e-3), ValueError, r"lr must be"),
+    (dict(steps=3, weight_decay=-1), ValueError, r"weight_decay must be"),
+    (dict(steps=3, clip=0), ValueError, r"clip .* got 0"),
+    (dict(steps=3, schedule="linear"), ValueError, r"schedule must be 'cosine' or 'constant'"),
+], ids=["steps_0", "steps_float", "steps_bool", "seconds_negative", "seconds_nan", "lr_0", "lr_negative",
+        "weight_decay_negative", "clip_0", "schedule_unknown"])
+def test_fit_refuses_budgets_and_settings_that_cannot_make_sense(kwargs, error, match):
+    model = nn.Linear(3, 1)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(error, match=match):
+        fit(model, regression_data(), step_fn=mse_step, progress=False, **kwargs)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))   # nothing trained
+
+
+@pytest.mark.parametrize("step_fn,error,match", [
+    (lambda m, b, d: [{"boxes": torch.zeros(0, 4)}], TypeError, r"loss 'loss' must be a scalar Tensor, got list"),
+    (lambda m, b, d: (m(b[0]) - b[1]) ** 2, TypeError, r"must be a scalar Tensor, got a Tensor of shape \(16, 1\).*mean"),
+    (lambda m, b, d: nn.functional.mse_loss(m(b[0]), b[1]).detach(), ValueError, r"does not depend on the model"),
+    (lambda m, b, d: {}, ValueError, r"empty dict of losses"),
+    (lambda m, b, d: 0.5, TypeError, r"must be a scalar Tensor, got float"),
+], ids=["detections_list", "per_sample_loss", "detached_loss", "empty_dict", "python_float"])
+def test_fit_names_a_step_output_that_is_not_a_loss(step_fn, error, match):
+    with pytest.raises(error, match=match):
+        fit(nn.Linear(3, 1), regression_data(), steps=3, step_fn=step_fn, progress=False)
+
+
+def test_fit_on_a_used_up_generator_says_so():
+    once = (batch for batch in regression_data())        # 4 batches, readable once
+    with pytest.raises(ValueError, match="used up after 1 pass.*DataLoader"):
+        fit(nn.Linear(3, 1), once, steps=10, step_fn=mse_step, progress=False)
+
+
+def test_fit_needs_parameters():
+    with pytest.raises(ValueError, match="has no parameters"):
+        fit(nn.ReLU(), regression_data(), steps=1, step_fn=mse_step, progress=False)
+
+
+def test_failed_save_keeps_the_old_checkpoint_and_leaves_no_file(tmp_path):
+    model = nn.Linear(3, 1)
+    path = save(model, tmp_path / "k.pt", miou=0.5)
+    good = path.read_bytes()
+    with pytest.raises(TypeError, match=r"meta\['f'\] is a function, which a checkpoint cannot hold"):
+        save(nn.Linear(3, 1), path, f=lambda x: x)
+    with pytest.raises(TypeError, match=r"meta\['a'\]\[1\] is a ndarray \(convert with torch\.from_numpy\)"):
+        save(nn.Linear(3, 1), path, a=[1, np.zeros(3)])
+    assert path.read_bytes() == good and load(nn.Linear(3, 1), path) == {"miou": 0.5}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.pt"]
+
+
+def test_save_killed_half_way_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    model = nn.Linear(3, 1)
+    path = save(model, tmp_path / "k.pt", step=1)
+
+    def dies_half_way(obj, f):
+        f.write(b"PK\x03\x04 half a zip")            # some bytes reach the disk, then the process is stopped
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        save(model, path, step=2)
+    monkeypatch.undo()
+    assert load(nn.Linear(3, 1), path) == {"step": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.pt"]
+
+
+def test_saving_twice_replaces_the_checkpoint(tmp_path):
+    a, b = nn.Linear(3, 1), nn.Linear(3, 1)
+    save(a, tmp_path / "k.pt", version=1)
+    save(b, tmp_path / "k.pt", version=2)
+    other = nn.Linear(3, 1)
+    assert load(other, tmp_path / "k.pt") == {"version": 2} and torch.equal(other.weight, b.weight)
+
+
+def test_dataclass_configs_are_saved_as_dicts_and_restored(tmp_path):
+    from cvlib.models.detection import FastRCNN, FastRCNNConfig, RoIHeadsConfig
+    from cvlib.models.localization.localizer import Localizer, LocalizerConfig
+
+    cfg = FastRCNNConfig(channels=(4, 8, 4), roi_heads=RoIHeadsConfig(hidden=16, pooler="roi_align"))
+    model = FastRCNN(cfg)
+    path = save(model, tmp_path / "f.pt", config=cfg, scores={"map": np.float64(0.25)})
+    raw = torch.load(path, weights_only=True)                     # plain data: readable without unpickling code
+    assert raw["meta"]["config"]["fields"]["roi_heads"]["fields"]["pooler"] == "roi_align"
+    meta = load(FastRCNN(cfg), path)
+    assert meta["config"] == cfg and isinstance(meta["config"].roi_heads, RoIHeadsConfig)
+    assert meta["scores"] == {"map": 0.25} and type(meta["scores"]["map"]) is float
+    small = LocalizerConfig(widths=(4, 8), box_weight=3.0)
+    assert load(Localizer(small), save(Localizer(small), tmp_path / "l.pt", config=small))["config"] == small
+
+
+def test_save_refuses_a_directory_and_a_non_module(tmp_path):
+    with pytest.raises(IsADirectoryError, match="give a file name"):
+        save(nn.Linear(3, 1), tmp_path)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        save({"w": torch.zeros(3)}, tmp_path / "x.pt")
