@@ -116,9 +116,10 @@ def test_roi_heads_training_samples_include_ground_truth():
     heads = RoIHeads(torch.nn.Identity(), BoxHead(4, 8), Predictor(8, 6), cfg)
     target = {"boxes": torch.tensor([[10.0, 10.0, 30.0, 30.0]]), "labels": torch.tensor([3])}
     far = torch.tensor([[60.0, 60.0, 90.0, 90.0]]).repeat(40, 1)
-    props, labels, offsets = heads.select_training_samples([far], [target])
+    props, labels, offsets, objects = heads.select_training_samples([far], [target])
     assert len(props[0]) == 16 and labels.tolist().count(3) == 1        # the added ground truth box
     assert offsets[labels == 3].abs().max() < 1e-6
+    assert objects[0][labels == 3].tolist() == [0] and (objects[0][labels == 0] < 0).all()
 
 
 def test_given_proposals_checks_and_drops_empty_boxes():

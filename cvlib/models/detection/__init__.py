@@ -3,21 +3,26 @@
 Shared pieces (one file each): matching.py (Matcher, BalancedSampler), anchors.py
 (AnchorGenerator), proposals.py (proposal generators: given, selective search; rpn.py: the
 RPN), poolers.py (RoIPool / RoIAlign; R-CNN's warped crops), roi_heads.py (RoIHeads, box head,
-predictor, losses, postprocessing), two_stage.py (backbone -> proposals -> RoI heads),
-batching.py (padded batches, loaders, detection loops). The box coder is `cvlib.ops.BoxCoder`.
+predictor, losses, postprocessing; the optional branches of mask_head.py and keypoint_head.py),
+two_stage.py (backbone -> proposals -> RoI heads), batching.py (padded batches, loaders, detection
+loops). The box coder is `cvlib.ops.BoxCoder`.
 
-Detectors: sliding_window, rcnn, fast_rcnn, faster_rcnn.
+Detectors: sliding_window, rcnn, fast_rcnn, faster_rcnn (Mask R-CNN and keypoint R-CNN, the same
+machinery with the mask and keypoint branches, are in `cvlib.models.instance`).
 """
 from ...ops.boxes import BoxCoder
 from .anchors import AnchorGenerator
 from .batching import batch_images, detect, detection_loader, proposal_loader
 from .fast_rcnn import FastRCNN, FastRCNNConfig
 from .faster_rcnn import FasterRCNN, FasterRCNNConfig
+from .keypoint_head import (KeypointBranch, KeypointHeadConfig, KeypointPredictor, heatmaps_to_keypoints,
+                            keypoint_loss, keypoints_to_heatmap)
+from .mask_head import MaskBranch, MaskHeadConfig, MaskPredictor, mask_loss, mask_targets, paste_masks
 from .matching import BalancedSampler, Matcher, match_labels
 from .poolers import POOLERS, RoIPooler, WarpPooler, warp
 from .proposals import GivenProposals, SelectiveSearchProposals
 from .rcnn import RCNN, RCNNConfig, rcnn_from_fast_rcnn
-from .roi_heads import (BoxHead, Predictor, RoIHeads, RoIHeadsConfig, detection_loss, postprocess,
+from .roi_heads import (BoxHead, Predictor, RoIHeads, RoIHeadsConfig, detection_loss, positives, postprocess,
                         select_detections, standard_roi_heads)
 from .rpn import RegionProposalNetwork, RPNConfig, RPNHead
 from .sliding_window import SlidingWindowConfig, SlidingWindowDetector, face_config
@@ -30,3 +35,6 @@ __all__ = ["AnchorGenerator", "BalancedSampler", "BoxCoder", "BoxHead", "Detecto
            "SlidingWindowDetector", "TwoStageDetector", "WarpPooler", "batch_images", "detect",
            "detection_loader", "detection_loss", "face_config", "match_labels", "postprocess",
            "proposal_loader", "rcnn_from_fast_rcnn", "select_detections", "standard_roi_heads", "warp"]
+__all__ += ["KeypointBranch", "KeypointHeadConfig", "KeypointPredictor", "MaskBranch", "MaskHeadConfig",
+            "MaskPredictor", "heatmaps_to_keypoints", "keypoint_loss", "keypoints_to_heatmap", "mask_loss",
+            "mask_targets", "paste_masks", "positives"]  # the branches of Part 5 (cvlib.models.instance)

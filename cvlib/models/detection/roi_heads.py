@@ -1,6 +1,6 @@
 """RoI heads: from proposals to losses (training) or detections (test).
 
-    roi_heads = RoIHeads(pooler, box_head, predictor, RoIHeadsConfig())
+    roi_heads = RoIHeads(pooler, box_head, predictor, RoIHeadsConfig())   # + mask_branch, keypoint_branch
     losses = roi_heads(features, proposals, image_sizes, targets)   # train mode
     detections = roi_heads(features, proposals, image_sizes)        # eval mode
 
@@ -13,8 +13,11 @@ The box branch (`_forward_box`), as in detectron2's StandardROIHeads:
   features) and the predictor (class logits and 4 offsets per class); cross-entropy on the
   classes + smooth L1 on the true class's offsets of the object RoIs;
 - test: every proposal scored, its offsets applied per class, boxes clipped, low scores
-  dropped, NMS per class. Later branches (masks, keypoints, captions) pool their own features
-  of the sampled positives in training and of the final detections at test time.
+  dropped, NMS per class.
+The optional branches (`_forward_mask`: `mask_head.MaskBranch`, Mask R-CNN; `_forward_keypoint`:
+`keypoint_head.KeypointBranch`, pose) pool their own features: of the sampled object RoIs in
+training (each with the index of its object, for its mask or joints as targets), of the final
+detections at test time, to which they add masks [D, 1, H, W] or keypoints [D, J, 3].
 Boxes are xyxy in pixels everywhere. Label 0 is background.
 """
 from __future__ import annotations
@@ -24,9 +27,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.ops import batched_nms, clip_boxes_to_image, remove_small_boxes
+from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes
 
 from ...ops.boxes import BoxCoder
+from .keypoint_head import KeypointBranch
+from .mask_head import MaskBranch
 from .matching import BalancedSampler, Matcher, match_labels
 from .poolers import POOLERS
 
@@ -130,27 +135,46 @@ def postprocess(class_logits: Tensor, box_offsets: Tensor, proposals: list[Tenso
     return out
 
 
-def standard_roi_heads(pooler: nn.Module, in_channels: int, num_classes: int, cfg: RoIHeadsConfig) -> "RoIHeads":
+def standard_roi_heads(pooler: nn.Module, in_channels: int, num_classes: int, cfg: RoIHeadsConfig,
+                       mask_branch: MaskBranch | None = None,
+                       keypoint_branch: KeypointBranch | None = None) -> "RoIHeads":
     """The R-CNN family's box branch: pooler -> BoxHead (two FC layers) -> Predictor, on features of
-    in_channels channels pooled to cfg.pool_size x cfg.pool_size."""
+    in_channels channels pooled to cfg.pool_size x cfg.pool_size; plus the optional branches."""
     head = BoxHead(in_channels * cfg.pool_size ** 2, cfg.hidden)
-    return RoIHeads(pooler, head, Predictor(cfg.hidden, num_classes), cfg)
+    return RoIHeads(pooler, head, Predictor(cfg.hidden, num_classes), cfg, mask_branch, keypoint_branch)
+
+
+def positives(proposals: list[Tensor], labels: Tensor, objects: list[Tensor],
+              label: int | None = None) -> tuple[list[Tensor], Tensor, list[Tensor]]:
+    """The object RoIs among sampled ones (of class `label` only, where given).
+
+    proposals: one [R_i, 4] per image, labels int64 [R] (sum R_i = R), objects: one int64 [R_i] per
+    image. Returns the same three for the positives: boxes per image, labels [F], objects per image.
+    """
+    boxes, kept, matched = [], [], []
+    for props, lab, obj in zip(proposals, labels.split([len(p) for p in proposals]), objects):
+        keep = torch.nonzero(lab > 0 if label is None else lab == label).flatten()
+        boxes.append(props[keep]), kept.append(lab[keep]), matched.append(obj[keep])
+    return boxes, torch.cat(kept), matched
 
 
 class RoIHeads(nn.Module):
-    """The box branch on a pooler; see the module docstring."""
+    """The box branch on a pooler, and the optional mask and keypoint branches; see the module docstring."""
 
-    def __init__(self, pooler: nn.Module, box_head: nn.Module, predictor: Predictor, cfg: RoIHeadsConfig):
+    def __init__(self, pooler: nn.Module, box_head: nn.Module, predictor: Predictor, cfg: RoIHeadsConfig,
+                 mask_branch: MaskBranch | None = None, keypoint_branch: KeypointBranch | None = None):
         super().__init__()
         self.pooler, self.box_head, self.predictor, self.cfg = pooler, box_head, predictor, cfg
+        self.mask_branch, self.keypoint_branch = mask_branch, keypoint_branch
         self.coder = BoxCoder(cfg.box_weights)
         self.matcher = Matcher(cfg.fg_iou, cfg.bg_iou)
         self.sampler = BalancedSampler(cfg.rois_per_image, cfg.positive_fraction)
 
     def select_training_samples(self, proposals: list[Tensor], targets: list[dict]):
         """Match proposals to the ground truth and sample. Returns (sampled proposals per image,
-        labels int64 [R], target offsets [R, 4]) over all R sampled RoIs of the batch."""
-        sampled, labels, offsets = [], [], []
+        labels int64 [R], target offsets [R, 4], objects per image: int64 [R_i], the index of each
+        sampled RoI's object in its image's targets, < 0 for background) over the R sampled RoIs."""
+        sampled, labels, offsets, objects = [], [], [], []
         for props, target in zip(proposals, targets):
             gt_boxes = target["boxes"].to(props.dtype)
             if self.cfg.add_gt_to_proposals:
@@ -161,18 +185,49 @@ class RoIHeads(nn.Module):
             sampled.append(props[keep])
             labels.append(lab[keep])
             offsets.append(self.coder.encode(matched[keep], props[keep]))
-        return sampled, torch.cat(labels), torch.cat(offsets)
+            objects.append(self.matcher(box_iou(gt_boxes, props[keep])))  # the objects match_labels used
+        return sampled, torch.cat(labels), torch.cat(offsets), objects
 
     def _forward_box(self, features: Tensor, proposals: list[Tensor], image_sizes: list[tuple[int, int]],
-                     targets: list[dict] | None = None):
-        """Train mode: dict loss_classifier, loss_box_reg. Eval mode: one dict per image (boxes, labels, scores)."""
-        if self.training:
-            proposals, labels, target_offsets = self.select_training_samples(proposals, targets)
+                     labels: Tensor | None = None, target_offsets: Tensor | None = None):
+        """Train mode (proposals: the sampled RoIs, with their labels [R] and target offsets [R, 4]):
+        dict loss_classifier, loss_box_reg. Eval mode: one dict per image (boxes, labels, scores)."""
         class_logits, box_offsets = self.predictor(self.box_head(self.pooler(features, proposals)))
         if self.training:
             return detection_loss(class_logits, box_offsets, labels, target_offsets)
         return postprocess(class_logits, box_offsets, proposals, image_sizes, self.coder, self.cfg)
 
+    def _forward_mask(self, features: Tensor, instances, image_sizes: list[tuple[int, int]],
+                      targets: list[dict] | None = None):
+        """Train mode: instances = (sampled proposals per image, labels [R], objects per image) ->
+        {"loss_mask"} on the object RoIs. Eval mode: instances = the detections, masks added."""
+        if self.mask_branch is None:
+            return {} if self.training else instances
+        if not self.training:
+            return self.mask_branch.predict(features, instances, image_sizes)
+        boxes, labels, objects = positives(*instances)
+        return {"loss_mask": self.mask_branch.loss(features, boxes, labels, objects, [t["masks"] for t in targets])}
+
+    def _forward_keypoint(self, features: Tensor, instances, targets: list[dict] | None = None):
+        """As _forward_mask, on the RoIs of the keypoint branch's class only: {"loss_keypoint"} in
+        train mode; in eval mode the detections with keypoints [D, J, 3] and keypoints_scores [D, J]."""
+        if self.keypoint_branch is None:
+            return {} if self.training else instances
+        if not self.training:
+            return self.keypoint_branch.predict(features, instances)
+        boxes, _, objects = positives(*instances, label=self.keypoint_branch.cfg.label)
+        return {"loss_keypoint": self.keypoint_branch.loss(features, boxes, objects,
+                                                           [t["keypoints"] for t in targets])}
+
     def forward(self, features: Tensor, proposals: list[Tensor], image_sizes: list[tuple[int, int]],
                 targets: list[dict] | None = None):
-        return self._forward_box(features, proposals, image_sizes, targets)
+        """Train mode: the losses of every branch (loss_classifier, loss_box_reg, loss_mask, loss_keypoint).
+        Eval mode: one dict per image, boxes, labels, scores (and masks, keypoints)."""
+        if not self.training:
+            detections = self._forward_box(features, proposals, image_sizes)
+            return self._forward_keypoint(features, self._forward_mask(features, detections, image_sizes))
+        proposals, labels, target_offsets, objects = self.select_training_samples(proposals, targets)
+        losses = self._forward_box(features, proposals, image_sizes, labels, target_offsets)
+        instances = (proposals, labels, objects)
+        return {**losses, **self._forward_mask(features, instances, image_sizes, targets),
+                **self._forward_keypoint(features, instances, targets)}
