@@ -47,7 +47,8 @@ def check_number(value, name: str, *, integer: bool = False, low=None, high=None
     kind = "an int" if integer else "a number"
     lo = "" if low is None else f"{low:g} <{'' if low_open else '='} "
     hi = "" if high is None else f" <{'' if high_open else '='} {high:g}"
-    rule = f"{name} must be {kind}" + (f" with {lo}{name}{hi}" if lo or hi else "")
+    short = name.split(" (")[0]                 # "noise (the std of ...)" -> "noise" in the rule
+    rule = f"{name} must be {kind}" + (f" with {lo}{short}{hi}" if lo or hi else "")
     ok_type = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
     if isinstance(value, bool) or not ok_type:
         raise TypeError(f"{rule}, got {value!r} ({type(value).__name__})")

@@ -109,6 +109,19 @@ def test_collate_gives_lists():
     (dict(seed="7"), TypeError, "seed must be"),
     (dict(seed=1.5), TypeError, "seed must be"),
     (dict(seed=-1), TypeError, "seed must be"),
+    (dict(noise=float("nan")), ValueError, r"noise .* got nan: it must be finite"),
+    (dict(noise=-0.1), ValueError, r"noise .* 0 <= noise <= 1"),
+    (dict(classes="circle"), TypeError, r"got the str 'circle'; for one class write classes=\('circle',\)"),
+    (dict(classes=()), ValueError, r"\(none given\)"),
+    (dict(size=64.0), TypeError, r"size .* must be an int"),
+    (dict(n_objects=(1, 2.5)), TypeError, r"n_objects\[1\] must be an int"),
+    (dict(n_objects=3), ValueError, r"n_objects must be a pair"),
+    (dict(shape_scale=(0.5, 0.2)), ValueError, r"shape_scale must satisfy 0 < min <= max <= 1"),
+    (dict(person_scale=(0.5, float("inf"))), ValueError, r"person_scale\[1\] .* must be finite"),
+    (dict(max_occlusion=1.5), ValueError, r"max_occlusion"),
+    (dict(colour="red"), TypeError, r"unknown Scenes option\(s\) \['colour'\]"),
+    (dict(n=-1), ValueError, r"n \(the number of scenes\) must be an int with 0 <= n"),
+    (dict(n=2.5), TypeError, r"n \(the number of scenes\) must be an int"),
 ])
 def test_bad_input_is_a_clear_error(kwargs, error, words):
     n = kwargs.pop("n", 10)
@@ -119,6 +132,29 @@ def test_bad_input_is_a_clear_error(kwargs, error, words):
 def test_index_out_of_range():
     with pytest.raises(IndexError, match="out of range"):
         Scenes(3)[3]
+
+
+@pytest.mark.parametrize("index", [1.7, "1", True, None, torch.tensor(1.0)], ids=["float", "str", "bool", "none",
+                                                                             "float_tensor"])
+def test_index_that_is_not_an_int_is_a_type_error(index):
+    with pytest.raises(TypeError, match="scene index must be an int or a slice"):
+        Scenes(3)[index]
+
+
+def test_integer_indices_of_any_kind_and_slices():
+    data = Scenes(5, seed=2, size=32)
+    for index in (np.int64(3), torch.tensor(3), -2):
+        assert data[index][1]["image_id"] == 3
+    items = data[1:4]
+    assert [t["image_id"] for _, t in items] == [1, 2, 3] and torch.equal(items[0][0], data[1][0])
+    assert data[4:10] and len(data[4:10]) == 1 and data[::2][2][1]["image_id"] == 4
+
+
+def test_texture_background_larger_than_the_photos():
+    image, target = Scenes(1, seed=0, size=600, background="texture", n_objects=(1, 1))[0]
+    assert image.shape == (3, 600, 600) and torch.isfinite(image).all() and 0 <= image.min() <= image.max() <= 1
+    small = Scenes(2, seed=0, size=64, background="texture")      # sizes the photos cover: unchanged draws
+    assert torch.equal(small[1][0], Scenes(2, seed=0, size=64, background="texture")[1][0])
 
 
 def test_config_is_frozen_dataclass():

@@ -11,11 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..checks import check_image, check_number
 from . import photos
 
 
 def greyscale(image: Tensor) -> Tensor:
-    """Tensor[3, H, W] RGB -> Tensor[1, H, W] luminance (ITU-R 601 weights)."""
+    """Tensor[3, H, W] RGB in 0..1 (or uint8) -> Tensor[1, H, W] luminance in 0..1 (ITU-R 601 weights)."""
+    image = check_image(image, uint8=True)
     weights = torch.tensor([0.299, 0.587, 0.114], dtype=image.dtype, device=image.device)
     return (image * weights[:, None, None]).sum(0, keepdim=True)
 
@@ -41,6 +43,8 @@ def face_patches(n_train: int = 70, negatives_per_photo: int = 200, seed: int = 
     rest held out), plus "hard" negatives: random crops of photos without any face (coffee, rocket,
     Hubble deep field), split the same way. Returns (train_x, train_y, test_x, test_y).
     """
+    check_number(n_train, "n_train (faces of the 100 for training)", integer=True, low=1, high=99)
+    check_number(negatives_per_photo, "negatives_per_photo", integer=True, low=1)
     patches, labels = photos.lfw_faces()
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(100, generator=g)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..checks import check_number
+
 # name -> (loader description, licence note). All bundled in the installed wheels.
 PHOTOS = {
     "astronaut": "scikit-image: Eileen Collins, NASA (public domain)",
@@ -40,6 +42,8 @@ def load(name: str, size: int | None = None) -> torch.Tensor:
     """A real photo as float32 [3, H, W] in 0..1; `size` resizes its longer side."""
     if name not in PHOTOS:
         raise ValueError(f"unknown photo {name!r}; choose from {sorted(PHOTOS)}")
+    if size is not None:
+        check_number(size, "size (pixels of the longer side)", integer=True, low=1)
     if name == "grace_hopper":
         import matplotlib.cbook
         import matplotlib.image
@@ -80,9 +84,10 @@ def texture(rng: np.random.Generator, size: int) -> np.ndarray:
         _texture_cache[name] = _as_rgb_float(getattr(skimage.data, name)())
     photo = _texture_cache[name]
     h, w = photo.shape[:2]
-    side = int(rng.integers(size, min(h, w) + 1))
+    side = int(rng.integers(min(size, h, w), min(h, w) + 1))     # larger than the photo: all of it, enlarged
     y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
     crop = torch.from_numpy(photo[y:y + side, x:x + side]).permute(2, 0, 1)[None].double()
-    crop = torch.nn.functional.interpolate(crop, size=(size, size), mode="area")[0].numpy()
+    mode = "area" if side >= size else "bilinear"
+    crop = torch.nn.functional.interpolate(crop, size=(size, size), mode=mode)[0].numpy()
     tint = rng.uniform(0.6, 1.1, 3)[:, None, None]
     return (crop * tint).clip(0, 1)

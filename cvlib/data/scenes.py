@@ -20,12 +20,15 @@ Item = (image, target):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import numbers
+import operator
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..checks import check_number, check_numbers
 from .person import JOINTS, POSES, person_joints, person_mask
 from .raster import inside_polygon, pixel_grid, rotate
 
@@ -53,21 +56,27 @@ class ScenesConfig:
     noise: float = 0.03                   # std of per-pixel sensor noise
 
     def __post_init__(self):
-        if not isinstance(self.size, (int, np.integer)) or isinstance(self.size, bool) or self.size < 16:
-            raise ValueError(f"size must be an int of at least 16 pixels, got {self.size!r}")
-        lo, hi = self.n_objects
-        if not (isinstance(lo, int) and isinstance(hi, int)) or lo < 1 or hi < lo:
+        check_number(self.size, "size (pixels per side)", integer=True, low=16)
+        if not isinstance(self.n_objects, tuple) or len(self.n_objects) != 2:
+            raise ValueError(f"n_objects must be a pair (min, max), got {self.n_objects!r}")
+        lo, hi = check_numbers(self.n_objects, "n_objects", integer=True)
+        if lo < 1 or hi < lo:
             raise ValueError(f"n_objects must be (min, max) with 1 <= min <= max, got {self.n_objects!r}: "
                              "every scene holds at least one object")
+        if isinstance(self.classes, str):
+            raise TypeError(f"classes must be a tuple of class names, got the str {self.classes!r}; "
+                            f"for one class write classes=({self.classes!r},)")
         unknown = [c for c in self.classes if c not in SHAPES]
         if unknown or not self.classes:
             raise ValueError(f"unknown class name(s) {unknown or '(none given)'}; choose from {SHAPES}")
         if self.background not in BACKGROUNDS:
             raise ValueError(f"background must be one of {BACKGROUNDS}, got {self.background!r}")
         for name in ("shape_scale", "person_scale"):
-            a, b = getattr(self, name)
-            if not 0 < a <= b <= 1:
+            a, b = check_numbers(getattr(self, name), name, low=0, high=1, low_open=True)
+            if a > b:
                 raise ValueError(f"{name} must satisfy 0 < min <= max <= 1, got {(a, b)}")
+        check_number(self.max_occlusion, "max_occlusion (a fraction of an object)", low=0, high=1)
+        check_number(self.noise, "noise (the std of the sensor noise, in 0..1 units)", low=0, high=1)
 
 
 class Scenes(Dataset):
@@ -81,12 +90,14 @@ class Scenes(Dataset):
     def __init__(self, n: int, seed: int = 0, cfg: ScenesConfig | None = None, **overrides):
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise TypeError(f"seed must be a non-negative int, got {seed!r} ({type(seed).__name__})")
-        if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n (number of scenes) must be a non-negative int, got {n!r}")
-        if "n_objects" in overrides:
-            overrides["n_objects"] = tuple(overrides["n_objects"])
-        if "classes" in overrides:
-            overrides["classes"] = tuple(overrides["classes"])
+        check_number(n, "n (the number of scenes)", integer=True, low=0)
+        unknown = sorted(set(overrides) - {f.name for f in fields(ScenesConfig)})
+        if unknown:
+            raise TypeError(f"unknown Scenes option(s) {unknown}; the options are those of ScenesConfig: "
+                            f"{[f.name for f in fields(ScenesConfig)]}")
+        for name in ("n_objects", "shape_scale", "person_scale", "classes"):
+            if name in overrides and isinstance(overrides[name], list):
+                overrides[name] = tuple(overrides[name])
         self.n, self.seed = int(n), int(seed)
         self.cfg = replace(cfg or ScenesConfig(), **overrides)
         self._grid = pixel_grid(self.cfg.size, self.cfg.size)
@@ -94,10 +105,18 @@ class Scenes(Dataset):
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int | slice):
+        """Scene `index` as (image, target); a slice gives a list of them (data[i:i + 4])."""
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.n))]
+        integer_tensor = torch.is_tensor(index) and index.numel() == 1 and not index.is_floating_point() \
+            and index.dtype != torch.bool
+        if isinstance(index, (bool, np.bool_)) or not (isinstance(index, numbers.Integral) or integer_tensor):
+            raise TypeError(f"a scene index must be an int or a slice, got {index!r} ({type(index).__name__})")
+        index = operator.index(index)           # an int, a numpy int or a one-element integer tensor
         if not -self.n <= index < self.n:
             raise IndexError(f"scene {index} out of range for {self.n} scenes")
-        index = int(index) % self.n
+        index = index % self.n
         image, target = render(np.random.default_rng([self.seed, index]), self.cfg, self._grid)
         target["image_id"] = index
         return image, target
