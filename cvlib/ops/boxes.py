@@ -14,30 +14,40 @@ from torch import Tensor
 FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
-def _check(boxes: Tensor, name: str = "boxes") -> Tensor:
-    if not torch.is_tensor(boxes) or boxes.shape[-1:] != (4,):
+def _check(boxes: Tensor, name: str = "boxes", ndim: int | None = None) -> Tensor:
+    if not torch.is_tensor(boxes) or boxes.shape[-1:] != (4,) or (ndim is not None and boxes.ndim != ndim):
         shape = tuple(boxes.shape) if torch.is_tensor(boxes) else type(boxes).__name__
-        raise ValueError(f"{name} must be a Tensor[..., 4], got {shape}")
+        raise ValueError(f"{name} must be a Tensor[{'N, ' if ndim == 2 else '..., '}4], got {shape}")
     return boxes
 
 
+def _upcast(t: Tensor) -> Tensor:
+    """Widen before multiplying, as torchvision does: float16 / bfloat16 -> float32, int8 / int16 /
+    uint8 -> int32 (a 100 x 100 box has area 10000, which int8 and float16 cannot hold)."""
+    if t.is_floating_point():
+        return t if t.dtype in (torch.float32, torch.float64) else t.float()
+    return t if t.dtype in (torch.int32, torch.int64) else t.int()
+
+
 def box_area(boxes: Tensor) -> Tensor:
-    """boxes: Tensor[N, 4] xyxy -> areas Tensor[N] (negative widths are not clamped, as in torchvision)."""
-    _check(boxes)
+    """boxes: Tensor[N, 4] xyxy -> areas Tensor[N], widened as torchvision widens (_upcast); negative
+    widths are not clamped, as in torchvision."""
+    boxes = _upcast(_check(boxes))
     return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
 
 
 def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Intersection over union of every pair.
 
-    boxes1: Tensor[N, 4], boxes2: Tensor[M, 4], both xyxy -> Tensor[N, M] in 0..1.
-    Equals torchvision.ops.box_iou (also for N = 0 or M = 0).
+    boxes1: Tensor[N, 4], boxes2: Tensor[M, 4], both xyxy -> Tensor[N, M] in 0..1, float32 for
+    float16 and integer boxes (areas widened first). Equals torchvision.ops.box_iou (also for
+    N = 0 or M = 0, and in every dtype torchvision accepts).
     """
-    _check(boxes1, "boxes1"), _check(boxes2, "boxes2")
+    _check(boxes1, "boxes1", ndim=2), _check(boxes2, "boxes2", ndim=2)
     area1, area2 = box_area(boxes1), box_area(boxes2)
     top_left = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])       # [N, M, 2]
     bottom_right = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])   # [N, M, 2]
-    wh = (bottom_right - top_left).clamp(min=0)
+    wh = _upcast(bottom_right - top_left).clamp(min=0)
     inter = wh[..., 0] * wh[..., 1]
     union = area1[:, None] + area2[None, :] - inter
     return inter / union

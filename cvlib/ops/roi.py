@@ -26,6 +26,8 @@ import math
 import torch
 from torch import Tensor
 
+from ..checks import check_number
+
 
 def as_rois(boxes, features: Tensor) -> Tensor:
     """Tensor[K, 5] (batch_index, x1, y1, x2, y2) from either accepted box format."""
@@ -34,8 +36,9 @@ def as_rois(boxes, features: Tensor) -> Tensor:
             raise ValueError(f"{len(boxes)} box tensors for a batch of {len(features)} feature maps")
         rows = []
         for i, b in enumerate(boxes):
-            if b.ndim != 2 or b.shape[1] != 4:
-                raise ValueError(f"boxes[{i}] must be Tensor[L, 4] xyxy, got {tuple(b.shape)}")
+            if not torch.is_tensor(b) or b.ndim != 2 or b.shape[1] != 4:
+                got = tuple(b.shape) if torch.is_tensor(b) else type(b).__name__
+                raise ValueError(f"boxes[{i}] must be Tensor[L, 4] xyxy, got {got}")
             rows.append(torch.cat([torch.full_like(b[:, :1], i), b], dim=1))
         return torch.cat(rows).to(features.dtype) if rows else features.new_zeros((0, 5))
     if not torch.is_tensor(boxes) or boxes.ndim != 2 or boxes.shape[1] != 5:
@@ -44,8 +47,26 @@ def as_rois(boxes, features: Tensor) -> Tensor:
     return boxes.to(features.dtype)
 
 
-def _pair(size) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else tuple(size)
+def _prepare(features: Tensor, boxes, output_size, spatial_scale: float):
+    """The checks both ops share: (rois Tensor[K, 5], (PH, PW), the rows to compute).
+
+    A row with a NaN or infinite coordinate is skipped and gives zeros (torchvision's kernels give zeros
+    for some such boxes and undefined values, a C cast of NaN to int, for others)."""
+    if not torch.is_tensor(features) or features.ndim != 4:
+        shape = tuple(features.shape) if torch.is_tensor(features) else type(features).__name__
+        raise ValueError(f"features must be Tensor[B, C, H, W], got {shape}")
+    size = (output_size, output_size) if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+    if len(size) != 2:
+        raise ValueError(f"output_size must be an int or (PH, PW), got {output_size!r}")
+    size = tuple(check_number(v, "output_size", integer=True, low=1) for v in size)
+    check_number(spatial_scale, "spatial_scale (feature cells per image pixel, e.g. 1 / 16)", low=0, low_open=True)
+    rois = as_rois(boxes, features)
+    finite = torch.isfinite(rois).all(dim=1)
+    index = rois[finite, 0]
+    if len(index) and (index.min() < 0 or index.max() >= len(features)):
+        raise ValueError(f"boxes' batch index must lie in 0..{len(features) - 1} (a batch of {len(features)} "
+                         f"feature maps), got {index.min().item():g}..{index.max().item():g}")
+    return rois, size, finite.tolist()
 
 
 def _round(x: float) -> int:
@@ -57,15 +78,15 @@ def roi_pool(features: Tensor, boxes, output_size, spatial_scale: float = 1.0) -
     """Max pooling of each box into output_size bins, after snapping to the feature grid.
 
     features: Tensor[B, C, H, W]; boxes: Tensor[K, 5] or list of Tensor[L, 4], xyxy in image
-    pixels; output_size: int or (PH, PW). Returns Tensor[K, C, PH, PW]; an empty bin gives 0.
+    pixels; output_size: int or (PH, PW). Returns Tensor[K, C, PH, PW]; an empty bin, and a box with a
+    NaN or infinite coordinate, give 0.
     """
-    if features.ndim != 4:
-        raise ValueError(f"features must be Tensor[B, C, H, W], got {tuple(features.shape)}")
-    rois = as_rois(boxes, features)
-    ph_out, pw_out = _pair(output_size)
+    rois, (ph_out, pw_out), compute = _prepare(features, boxes, output_size, spatial_scale)
     _, C, H, W = features.shape
     out = features.new_zeros((len(rois), C, ph_out, pw_out))
     for k, (b, x1, y1, x2, y2) in enumerate(rois.tolist()):
+        if not compute[k]:
+            continue                                  # a NaN or infinite box: zeros
         fmap = features[int(b)]
         # 1. snap the box to whole feature cells (inclusive of its last cell)
         x1, y1 = _round(x1 * spatial_scale), _round(y1 * spatial_scale)
@@ -110,16 +131,15 @@ def roi_align(features: Tensor, boxes, output_size, spatial_scale: float = 1.0,
     features: Tensor[B, C, H, W]; boxes: Tensor[K, 5] or list of Tensor[L, 4], xyxy in image
     pixels; output_size: int or (PH, PW); sampling_ratio: samples per bin along each axis
     (-1: ceil(box size / bins), adaptive per box); aligned: shift by half a pixel so that
-    pixel centres line up. Returns Tensor[K, C, PH, PW].
+    pixel centres line up. Returns Tensor[K, C, PH, PW]; a box with a NaN or infinite coordinate gives 0.
     """
-    if features.ndim != 4:
-        raise ValueError(f"features must be Tensor[B, C, H, W], got {tuple(features.shape)}")
-    rois = as_rois(boxes, features)
-    ph_out, pw_out = _pair(output_size)
+    rois, (ph_out, pw_out), compute = _prepare(features, boxes, output_size, spatial_scale)
     _, C, H, W = features.shape
     offset = 0.5 if aligned else 0.0
     out = features.new_zeros((len(rois), C, ph_out, pw_out))
     for k, (b, x1, y1, x2, y2) in enumerate(rois.tolist()):
+        if not compute[k]:
+            continue                                  # a NaN or infinite box: zeros
         fmap = features[int(b)]
         x1, y1 = x1 * spatial_scale - offset, y1 * spatial_scale - offset
         roi_w, roi_h = x2 * spatial_scale - offset - x1, y2 * spatial_scale - offset - y1

@@ -68,6 +68,23 @@ def bed_of_nails_unpool(x: Tensor, scale: int | tuple[int, int] = 2,
     return out
 
 
+def _output_size(output_size, default: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
+    """(H, W) from output_size ((H, W) or (N, C, H, W)), each strictly between default - stride and
+    default + stride: the sizes a pooling layer with this kernel and stride maps to the input's size
+    (nn.MaxUnpool2d's rule; other sizes would put values in the wrong places)."""
+    size = tuple(output_size)
+    if len(size) == 4:
+        size = size[2:]
+    if len(size) != 2:
+        raise ValueError(f"output_size must be (H, W) or (N, C, H, W), got {output_size!r}")
+    size = _pair(tuple(int(v) for v in size), "output_size")
+    for d, (got, base, s) in enumerate(zip(size, default, stride)):
+        if not base - s < got < base + s:
+            raise ValueError(f"invalid output_size {tuple(output_size)!r}: dimension {d} must be between "
+                             f"{base - s} and {base + s} (exclusive) for this input, kernel and stride, got {got}")
+    return size
+
+
 def max_unpool(x: Tensor, indices: Tensor, kernel_size: int | tuple[int, int] = 2,
                stride: int | tuple[int, int] | None = None, padding: int | tuple[int, int] = 0,
                output_size: tuple[int, int] | None = None) -> Tensor:
@@ -87,10 +104,15 @@ def max_unpool(x: Tensor, indices: Tensor, kernel_size: int | tuple[int, int] = 
     ky, kx = _pair(kernel_size, "kernel_size")
     sy, sx = _pair(stride if stride is not None else kernel_size, "stride")
     pad_y, pad_x = _pair(padding, "padding")
+    if min(ky, kx, sy, sx) < 1 or min(pad_y, pad_x) < 0:
+        raise ValueError(f"kernel_size and stride must be >= 1 and padding >= 0, got kernel_size={kernel_size!r}, "
+                         f"stride={stride!r}, padding={padding!r}")
+    if indices.dtype != torch.int64:
+        raise TypeError(f"indices must be int64 (as F.max_pool2d(..., return_indices=True) gives them), "
+                        f"got {indices.dtype}")
     n, c, h, w = x.shape
-    if output_size is None:
-        output_size = ((h - 1) * sy - 2 * pad_y + ky, (w - 1) * sx - 2 * pad_x + kx)
-    big_h, big_w = (int(v) for v in tuple(output_size)[-2:])
+    default = ((h - 1) * sy - 2 * pad_y + ky, (w - 1) * sx - 2 * pad_x + kx)
+    big_h, big_w = default if output_size is None else _output_size(output_size, default, (sy, sx))
     if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= big_h * big_w):
         raise ValueError(f"indices must lie in [0, {big_h * big_w}) for an output of {big_h} x {big_w}")
     out = x.new_zeros(n, c, big_h * big_w)
