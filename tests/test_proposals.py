@@ -71,8 +71,11 @@ def test_selective_search_finds_objects(scenes):
     assert recall[0] >= 0.8, recall
 
 
+BOX = torch.tensor([[2.0, 2.0, 10.0, 10.0]])
+
+
 def test_selective_search_bad_input():
-    with pytest.raises(ValueError, match="Tensor\\[3, H, W\\]"):
+    with pytest.raises(ValueError, match="float32 \\[3, H, W\\] in 0\\.\\.1"):
         selective_search(torch.rand(64, 64))
     with pytest.raises(ValueError, match="mode"):
         selective_search(torch.rand(3, 16, 16), mode="slow")
@@ -112,3 +115,68 @@ def test_opencv_selective_search_runs(scenes):
     boxes = opencv_selective_search(image)
     assert boxes.shape[1] == 4 and len(boxes) > 0
     assert (boxes[:, 2:] > boxes[:, :2]).all() and (boxes[:, 2:] <= 64).all()
+
+
+# ---------------------------------------------------------------- bad input (issue 15)
+
+def test_selective_search_takes_uint8_images_as_0_to_255():
+    image, _ = Scenes(1, seed=4, size=48)[0]
+    as_uint8 = (image * 255).round().to(torch.uint8)
+    expected = selective_search(as_uint8.float() / 255, cache=False)
+    assert len(expected) > 10 and torch.equal(selective_search(as_uint8, cache=False), expected)
+    assert group(as_uint8).n_initial == group(as_uint8.float() / 255).n_initial
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda im: selective_search(im * 255), ValueError, r"image has values in \[.*for 0\.\.255 values use image / 255"),
+    (lambda im: selective_search(im.permute(1, 2, 0)), ValueError, r"channels last.*permute\(2, 0, 1\)"),
+    (lambda im: selective_search(im.numpy()), TypeError, r"image must be a Tensor.*torch\.from_numpy"),
+    (lambda im: selective_search(im, max_proposals=-3), ValueError, r"max_proposals must be an int with 1 <= max_proposals"),
+    (lambda im: selective_search(im, max_proposals=2.5), TypeError, r"max_proposals must be an int"),
+    (lambda im: selective_search(im, sigma=float("nan")), ValueError, r"sigma .* must be finite"),
+    (lambda im: selective_search(im, min_size=0), ValueError, r"min_size .* 1 <= min_size"),
+    (lambda im: selective_search(im, strategies=Strategy()), TypeError, r"strategies must be a non-empty tuple"),
+    (lambda im: group(im, strategy="hsv"), TypeError, r"strategy must be a Strategy"),
+    (lambda im: Strategy("hsv", k=-5), ValueError, r"k \(Felzenszwalb's scale\) must be a number with 0 < k"),
+], ids=["0_255_floats", "channels_last", "numpy", "max_proposals_negative", "max_proposals_float", "sigma_nan",
+        "min_size_0", "strategies_not_tuple", "group_strategy_str", "negative_k"])
+def test_selective_search_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call(torch.rand(3, 16, 16))
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(sizes=(-5,)), ValueError, r"sizes \(window sides, pixels\)\[0\] must be a number with 0 < sizes"),
+    (dict(sizes=()), ValueError, r"sizes .* at least one value"),
+    (dict(sizes=32), TypeError, r"sizes .* must be a tuple of numbers.*\(32,\)"),
+    (dict(ratios=(1.0, 0.0)), ValueError, r"ratios \(height / width\)\[1\]"),
+    (dict(stride=0), ValueError, r"stride"),
+    (dict(image_size=(64, -64)), ValueError, r"image_size\[1\] must be an int with 1 <= image_size"),
+    (dict(image_size=64), ValueError, r"image_size must be \(H, W\)"),
+    (dict(image_size=(64.5, 64)), TypeError, r"image_size\[0\] must be an int"),
+], ids=["negative_size", "no_sizes", "size_not_tuple", "zero_ratio", "zero_stride", "negative_image_size",
+        "image_size_int", "image_size_float"])
+def test_sliding_windows_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        sliding_windows(**{"image_size": (64, 64), **kwargs})
+
+
+def test_all_windows_bad_size():
+    with pytest.raises(ValueError, match="height must be an int with 0 <= height"):
+        all_windows(-3, 4)
+
+
+@pytest.mark.parametrize("args,kwargs,error,match", [
+    (([BOX], [BOX]), dict(counts=(-1,)), ValueError, r"counts .*\[0\] must be an int with 1 <= counts"),
+    (([BOX], [BOX]), dict(counts=(10.5,)), TypeError, r"counts .*\[0\] must be an int"),
+    (([BOX], [BOX]), dict(iou_threshold=50), ValueError, r"iou_threshold must be a number with 0 < iou_threshold <= 1"),
+    (([BOX], [torch.zeros(0, 4)]), {}, ValueError, r"hold no ground-truth box: recall is undefined"),
+    (([BOX.clone().fill_(float("nan"))], [BOX]), {}, ValueError, r"proposals\[0\]\[0\] = \[nan.*not finite"),
+    (([BOX], [torch.tensor([[10.0, 10.0, 5.0, 20.0]])]), {}, ValueError, r"gt_boxes\[0\]\[0\].*x1 < x2"),
+    ((BOX, [BOX]), {}, TypeError, r"proposals must be a list with one Tensor\[N, 4\] per image"),
+    (([BOX], [BOX, BOX]), {}, ValueError, r"1 proposal sets for 2 images"),
+], ids=["negative_count", "float_count", "iou_percent", "no_objects", "nan_proposal", "flipped_gt", "not_a_list",
+        "count_differs"])
+def test_proposal_recall_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        proposal_recall(*args, **kwargs)

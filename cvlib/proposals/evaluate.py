@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_boxes, check_image, check_number, check_numbers
 from ..ops.boxes import box_iou
 
 
@@ -22,8 +23,18 @@ def proposal_recall(proposals: list[Tensor], gt_boxes: list[Tensor], counts=(10,
     Returns float [len(counts)]: the fraction of ground-truth boxes that one of the first K
     proposals of their image covers with IoU >= iou_threshold.
     """
+    for name, items in (("proposals", proposals), ("gt_boxes", gt_boxes)):
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"{name} must be a list with one Tensor[N, 4] per image, got {type(items).__name__}")
     if len(proposals) != len(gt_boxes):
         raise ValueError(f"{len(proposals)} proposal sets for {len(gt_boxes)} images")
+    counts = check_numbers(counts, "counts (how many proposals)", integer=True, low=1)
+    check_number(iou_threshold, "iou_threshold", low=0, high=1, low_open=True)
+    for i, (props, gt) in enumerate(zip(proposals, gt_boxes)):
+        check_boxes(props, f"proposals[{i}]", ordered=False)
+        check_boxes(gt, f"gt_boxes[{i}]")
+    if sum(len(gt) for gt in gt_boxes) == 0:
+        raise ValueError(f"the {len(gt_boxes)} images hold no ground-truth box: recall is undefined")
     found = np.zeros(len(counts))
     total = 0
     for props, gt in zip(proposals, gt_boxes):
@@ -33,11 +44,11 @@ def proposal_recall(proposals: list[Tensor], gt_boxes: list[Tensor], counts=(10,
         iou = box_iou(gt.float().cpu(), props.float().cpu())           # [M, N]
         for i, k in enumerate(counts):
             found[i] += int((iou[:, :k].max(dim=1).values >= iou_threshold).sum())
-    return found / max(total, 1)
+    return found / total
 
 
 def opencv_selective_search(image: Tensor, mode: str = "fast") -> Tensor:
-    """OpenCV's selective search (opencv-contrib), for comparison. image: Tensor[3, H, W] RGB 0..1.
+    """OpenCV's selective search (opencv-contrib), for comparison. image: Tensor[3, H, W] RGB 0..1 (or uint8).
 
     mode: "fast" or "quality" (OpenCV's switchToSelectiveSearchFast / Quality).
     Returns float32 Tensor[N, 4], xyxy pixels, in OpenCV's order.
@@ -49,7 +60,7 @@ def opencv_selective_search(image: Tensor, mode: str = "fast") -> Tensor:
         raise ImportError("OpenCV's selective search needs opencv-contrib-python-headless") from e
     if mode not in ("fast", "quality"):
         raise ValueError(f"mode must be 'fast' or 'quality', got {mode!r}")
-    rgb = image.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+    rgb = check_image(image, uint8=True).detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
     bgr = np.ascontiguousarray((rgb[:, :, ::-1] * 255).round().astype(np.uint8))
     search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
     search.setBaseImage(bgr)

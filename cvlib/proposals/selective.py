@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..checks import check_image, check_number
+
 SIMILARITIES = ("colour", "texture", "size", "fill")
 COLOUR_SPACES = ("rgb", "hsv", "lab")
 COLOUR_BINS, TEXTURE_BINS = 25, 10
@@ -51,8 +53,7 @@ class Strategy:
         unknown = [s for s in self.similarities if s not in SIMILARITIES]
         if unknown or not self.similarities:
             raise ValueError(f"unknown similarity {unknown or '(none given)'}; choose from {SIMILARITIES}")
-        if self.k <= 0:
-            raise ValueError(f"k must be positive, got {self.k}")
+        check_number(self.k, "k (Felzenszwalb's scale)", low=0, low_open=True)
 
 
 # The paper's "fast" mode: colour spaces HSV and Lab, k = 50 and 100, similarities
@@ -251,19 +252,25 @@ def _grouping(regions: _Regions, strategy: Strategy) -> Hierarchy:
     return Hierarchy(segments=regions.segments, boxes=boxes[:new].astype(np.float32), merges=merges, strategy=strategy)
 
 
-def _to_numpy_image(image) -> np.ndarray:
-    if not torch.is_tensor(image) or image.ndim != 3 or image.shape[0] != 3:
-        shape = tuple(image.shape) if hasattr(image, "shape") else type(image).__name__
-        raise ValueError(f"image must be a Tensor[3, H, W] (RGB in 0..1), got {shape}")
+def _to_numpy_image(image, sigma: float, min_size: int | None) -> np.ndarray:
+    """image (float32 [3, H, W] in 0..1, or uint8 0..255) -> float64 [H, W, 3] in 0..1; the segmentation
+    arguments checked on the way."""
+    image = check_image(image, uint8=True)
     if image.shape[1] < 2 or image.shape[2] < 2:
         raise ValueError(f"image must be at least 2 x 2 pixels, got {tuple(image.shape[1:])}")
+    check_number(sigma, "sigma (Felzenszwalb's smoothing, pixels)", low=0)
+    if min_size is not None:
+        check_number(min_size, "min_size (pixels of the smallest region)", integer=True, low=1)
     return image.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy().astype(np.float64)
 
 
 def group(image: Tensor, strategy: Strategy = Strategy(), sigma: float = 0.8,
           min_size: int | None = None) -> Hierarchy:
-    """One hierarchy: segment `image` (Tensor[3, H, W], RGB 0..1) and group, recording every merge."""
-    rgb = _to_numpy_image(image)
+    """One hierarchy: segment `image` (Tensor[3, H, W], RGB 0..1, or uint8 0..255) and group,
+    recording every merge."""
+    if not isinstance(strategy, Strategy):
+        raise TypeError(f"strategy must be a Strategy, got {type(strategy).__name__}")
+    rgb = _to_numpy_image(image, sigma, min_size)
     return _hierarchies(rgb, (strategy,), sigma, min_size)[0]
 
 
@@ -293,11 +300,12 @@ def selective_search(image: Tensor, mode: str = "fast", strategies: tuple[Strate
                      seed: int = 0, cache: bool = True) -> Tensor:
     """Region proposals for one image, best first.
 
-    image: Tensor[3, H, W], RGB in 0..1 (any device; the work is on the CPU).
+    image: Tensor[3, H, W], RGB float in 0..1 or uint8 in 0..255 (any device; the work is on the CPU).
     mode: "fast" (the paper's fast set, FAST: 8 hierarchies), "quality" (QUALITY: 48) or
           "single" (one hierarchy: HSV, k = 100, all four similarities);
           `strategies` overrides it. sigma, min_size: Felzenszwalb's smoothing and smallest
           region in pixels (default: k). seed: the random ranking repeats for the same seed.
+    max_proposals: keep the best max_proposals (an int >= 1), or all (None).
     Returns float32 Tensor[N, 4], xyxy pixels, unique boxes, best first, on image's device.
     Results are cached in memory by image content and arguments (cache=False to skip).
     """
@@ -305,7 +313,12 @@ def selective_search(image: Tensor, mode: str = "fast", strategies: tuple[Strate
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
         strategies = MODES[mode]
-    rgb = _to_numpy_image(image)
+    if isinstance(strategies, Strategy) or not strategies or not all(isinstance(s, Strategy) for s in strategies):
+        raise TypeError(f"strategies must be a non-empty tuple of Strategy, got {strategies!r}")
+    if max_proposals is not None:
+        check_number(max_proposals, "max_proposals", integer=True, low=1)
+    check_number(seed, "seed", integer=True, low=0)
+    rgb = _to_numpy_image(image, sigma, min_size)
     key = None
     if cache:
         digest = hashlib.blake2b(rgb.astype(np.float32).tobytes(), digest_size=16)

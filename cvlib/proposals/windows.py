@@ -14,11 +14,13 @@ import math
 import torch
 from torch import Tensor
 
+from ..checks import check_number, check_numbers
+
 
 def window_shapes(sizes, ratios) -> list[tuple[float, float]]:
     """(width, height) of each window shape: ratio r = height / width, area size^2."""
-    if not sizes or not ratios or min(sizes) <= 0 or min(ratios) <= 0:
-        raise ValueError(f"sizes and ratios must be non-empty and positive, got {sizes} and {ratios}")
+    sizes = check_numbers(sizes, "sizes (window sides, pixels)", low=0, low_open=True)
+    ratios = check_numbers(ratios, "ratios (height / width)", low=0, low_open=True)
     return [(s / math.sqrt(r), s * math.sqrt(r)) for s in sizes for r in ratios]
 
 
@@ -40,9 +42,10 @@ def sliding_windows(image_size: tuple[int, int], sizes=(16, 24, 32, 48), ratios=
     stride: the step as a fraction of the window's width (x) and height (y).
     Returns float32 Tensor[N, 4], xyxy pixels (rounded to whole pixels), grouped by shape.
     """
-    if not 0 < stride <= 1:
-        raise ValueError(f"stride must be in (0, 1] (a fraction of the window), got {stride}")
-    h, w = image_size
+    check_number(stride, "stride (a fraction of the window)", low=0, high=1, low_open=True)
+    if not isinstance(image_size, (tuple, list, torch.Size)) or len(image_size) != 2:
+        raise ValueError(f"image_size must be (H, W), got {image_size!r}; for an image use image.shape[-2:]")
+    h, w = check_numbers(image_size, "image_size", integer=True, low=1)
     out = []
     for ww, wh in window_shapes(sizes, ratios):
         ww, wh = min(round(ww), w), min(round(wh), h)            # a window never exceeds the image
@@ -58,4 +61,5 @@ def sliding_windows(image_size: tuple[int, int], sizes=(16, 24, 32, 48), ratios=
 def all_windows(height: int, width: int) -> int:
     """The number of distinct axis-aligned boxes in an image: every (x1 < x2) times every (y1 < y2)
     on the pixel edges, (W + 1 choose 2) (H + 1 choose 2). Grows as H^2 W^2."""
+    height, width = check_number(height, "height", integer=True, low=0), check_number(width, "width", integer=True, low=0)
     return (width * (width + 1) // 2) * (height * (height + 1) // 2)
