@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .checks import check_boxes, check_image
 from .data.person import SKELETON
 from .data.scenes import CLASSES
 
@@ -22,16 +23,26 @@ CLASS_COLOURS = np.array([
 ])
 
 
-def to_numpy_image(image) -> np.ndarray:
-    """[3, H, W] tensor (0..1) or [H, W, 3] array -> float [H, W, 3] for imshow."""
-    if torch.is_tensor(image):
-        image = image.detach().cpu().float()
-        image = image.permute(1, 2, 0) if image.ndim == 3 and image.shape[0] in (1, 3) else image
-        image = image.numpy()
-    image = np.asarray(image, dtype=float)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    return image.clip(0, 1)
+def to_numpy_image(image, name: str = "image") -> np.ndarray:
+    """An image for imshow: float [H, W, 3] (or [H, W] for one channel) in 0..1.
+
+    image: a Tensor[3 or 1, H, W] or an array [H, W, 3 or 1] / [H, W] (a tensor in that layout
+    too); float in 0..1, or uint8 in 0..255 (divided by 255), or bool. Floats outside 0..1 are a
+    ValueError (0..255 floats would draw all white): divide them by 255.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(image)) if isinstance(image, np.ndarray) else image
+    if not torch.is_tensor(x):
+        raise TypeError(f"{name} must be a Tensor[3, H, W] or an array [H, W, 3], got {type(image).__name__}")
+    x = x.detach().cpu()
+    if x.dtype == torch.bool:
+        x = x.float()
+    if x.ndim == 2:
+        x = x[None]
+    elif x.ndim == 3 and x.shape[0] not in (1, 3) and x.shape[-1] in (1, 3):
+        x = x.permute(2, 0, 1)                       # [H, W, C] -> [C, H, W]
+    x = check_image(x, name, channels=(1, 3), uint8=True).float()
+    array = x.permute(1, 2, 0).numpy().astype(float)
+    return (array[:, :, 0] if array.shape[2] == 1 else array).clip(0, 1)   # clip: the 1e-3 tolerance only
 
 
 def semantic_to_rgb(labels) -> np.ndarray:
@@ -43,15 +54,16 @@ def semantic_to_rgb(labels) -> np.ndarray:
 def draw(image, ann: dict | None = None, ax=None, classes=CLASSES, score_threshold: float = 0.0,
          title: str | None = None, show_captions: bool = True, mask_alpha: float = 0.45):
     """Draw `image` and its annotations on a matplotlib axis (a new figure if ax is None)."""
+    picture = to_numpy_image(image)
+    n = _objects(ann)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(to_numpy_image(image), cmap="gray", vmin=0, vmax=1)
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([]), ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=9)
     if not ann:
         return ax
-    n = max((len(ann[k]) for k in ("boxes", "masks", "keypoints", "labels") if k in ann), default=0)
     keep = np.ones(n, bool)
     if "scores" in ann:
         keep = ann["scores"].detach().cpu().numpy() >= score_threshold
@@ -77,6 +89,21 @@ def draw(image, ann: dict | None = None, ax=None, classes=CLASSES, score_thresho
             ax.text(x1 - 0.5, y1 - 1.5, text, fontsize=7, color="black", va="bottom",
                     bbox=dict(facecolor=colour, alpha=0.8, pad=1, lw=0))
     return ax
+
+
+def _objects(ann: dict | None) -> int:
+    """How many objects `ann` holds: every per-object entry must hold as many; boxes finite [N, 4]."""
+    if not ann:
+        return 0
+    if not isinstance(ann, dict):
+        raise TypeError(f"ann must be a dict (boxes, labels, scores, masks, keypoints, captions), got "
+                        f"{type(ann).__name__}")
+    counts = {k: len(ann[k]) for k in ("boxes", "labels", "scores", "masks", "keypoints", "captions") if k in ann}
+    if len(set(counts.values())) > 1:
+        raise ValueError(f"ann's entries hold different numbers of objects: {counts}; give one entry per object")
+    if "boxes" in ann:
+        check_boxes(ann["boxes"], "ann['boxes']", ordered=False)
+    return next(iter(counts.values()), 0)
 
 
 def _draw_keypoints(ax, kp: torch.Tensor, colour):

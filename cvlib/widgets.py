@@ -2,8 +2,8 @@
 
     Stepper(frames, titles=[...], texts=[...])
 
-A frame is a matplotlib figure, an image array ([H, W], [H, W, 3] in 0..1 or 0..255)
-or an image tensor [3, H, W]. Frames are rendered to PNG once (JPEG with
+A frame is a matplotlib figure, an image array ([H, W], [H, W, 3]: float in 0..1 or uint8 in
+0..255) or an image tensor [3, H, W] (float in 0..1 or uint8); 0..255 floats are an error. Frames are rendered to PNG once (JPEG with
 image_format="jpeg": much smaller for photos and noisy scenes). The object shows itself
 two ways at once (`_repr_mimebundle_`):
 - in Jupyter, an ipywidgets view (previous / next buttons and a slider) driven by the kernel;
@@ -20,7 +20,8 @@ import uuid
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
+
+from .viz import to_numpy_image
 
 
 def encode_frame(frame, dpi: int = 80, image_format: str = "png") -> bytes:
@@ -32,18 +33,15 @@ def encode_frame(frame, dpi: int = 80, image_format: str = "png") -> bytes:
         frame.savefig(buf, format=image_format, dpi=dpi, bbox_inches="tight")
         plt.close(frame)
         return buf.getvalue()
-    if torch.is_tensor(frame):
-        frame = frame.detach().cpu()
-        frame = frame.permute(1, 2, 0) if frame.ndim == 3 and frame.shape[0] in (1, 3) else frame
-        frame = frame.numpy()
-    array = np.asarray(frame)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim not in (2, 3):
-        raise ValueError(f"a frame must be a figure, [H, W] or [H, W, 3] array, got shape {array.shape}")
-    if array.dtype != np.uint8:
-        array = np.clip(array, 0, 1)
-    plt.imsave(buf, array, format=image_format, cmap="gray" if array.ndim == 2 else None)
+    shape = tuple(getattr(frame, "shape", ()))
+    if len(shape) not in (2, 3):
+        raise ValueError(f"a frame must be a figure, [H, W] or [H, W, 3] array, got shape {shape}")
+    if isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3:
+        array = frame                                   # e.g. viz.figure_to_array: stored as it is
+    else:
+        array = to_numpy_image(frame, name="frame")     # float in 0..1 or uint8, checked (cvlib.checks)
+    grey = dict(cmap="gray", vmin=0, vmax=1) if array.ndim == 2 else {}   # 0..1 as black..white, not rescaled
+    plt.imsave(buf, array, format=image_format, **grey)
     return buf.getvalue()
 
 
