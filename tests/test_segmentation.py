@@ -72,7 +72,7 @@ def test_bad_inputs_raise():
         FCNConfig(upsample="bilinear")
     with pytest.raises(ValueError, match="multiples"):
         DownUpFCN(FCNConfig(width=4, stages=2))(torch.rand(1, 3, 30, 32))
-    with pytest.raises(ValueError, match="N, 3, H, W"):
+    with pytest.raises(ValueError, match=r"B, 3, H, W\] in 0\.\.1, got shape \(3, 32, 32\); for one image use image\[None\]"):
         FullResFCN(FCNConfig(width=4))(torch.rand(3, 32, 32))
     with pytest.raises(ValueError, match="odd"):
         PatchConfig(patch=16)
@@ -171,3 +171,57 @@ def test_table_shows_floats_to_three_decimals_and_none_as_a_dash():
     assert "<td>0.123</td><td>—</td><td>7</td>" in table._repr_html_()
     with pytest.raises(ValueError, match=r"rows\[0\] has 2 values for 4"):
         Table([["a", 1]], ["name", "score", "missing", "n"])
+
+
+# ---------------------------------------------------------------- bad input at every entry point (issue 15)
+
+def segmentation_entry_points():
+    classifier = PatchClassifier(PatchConfig(patch=9, convs=2, width=4, hidden=8))
+    return {
+        "full_res_fcn": FullResFCN(FCNConfig(width=4)),
+        "down_up_fcn": DownUpFCN(FCNConfig(width=4)),
+        "patch_fcn": classifier.fully_convolutional(),
+        "predict": lambda images: predict(DownUpFCN(FCNConfig(width=4)), images),
+        "sliding_window": lambda images: sliding_window(classifier, images),
+    }
+
+
+BAD_BATCHES = [
+    ("uint8", TypeError, r"images has dtype torch\.uint8; images must be float32 \[B, 3, H, W\] in 0\.\.1",
+     lambda x: (x * 255).to(torch.uint8)),
+    ("values_0_255", ValueError, r"images\[1\] has values in .*for 0\.\.255 values use image / 255",
+     lambda x: torch.cat([x[:1], x[1:] * 255])),
+    ("nan", ValueError, r"images\[0\] holds 1 NaN or infinite values",
+     lambda x: x.clone().index_put_((torch.tensor(0),) * 4, torch.tensor(float("nan")))),
+    ("channels_last", ValueError, r"channels last.*images\.permute\(0, 3, 1, 2\)", lambda x: x.permute(0, 2, 3, 1)),
+    ("list", TypeError, r"images must be a Tensor\[B, 3, H, W\], got list", lambda x: list(x)),
+    ("empty", ValueError, r"images is empty \(shape \(0, 3, 8, 8\)\)", lambda x: x[:0]),
+]
+
+
+@pytest.mark.parametrize("entry", ["full_res_fcn", "down_up_fcn", "patch_fcn", "predict", "sliding_window"])
+@pytest.mark.parametrize("case,error,match,breaks", BAD_BATCHES, ids=[c[0] for c in BAD_BATCHES])
+def test_segmentation_entry_points_check_images(entry, case, error, match, breaks):
+    fn = segmentation_entry_points()[entry]
+    images = torch.rand(2, 3, 8, 8)
+    assert fn(images).shape[0] == 2                           # the unbroken batch runs
+    with pytest.raises(error, match=match):
+        fn(breaks(images))
+
+
+@pytest.mark.parametrize("entry", ["full_res_fcn", "down_up_fcn", "patch_fcn"])
+def test_segmentation_models_name_a_dtype_that_is_not_theirs(entry):
+    with pytest.raises(TypeError, match=r"is torch\.float64 on cpu but the model's weights are torch\.float32"):
+        segmentation_entry_points()[entry](torch.rand(1, 3, 8, 8, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: FCNConfig(num_classes=1), r"num_classes .* 2 <= num_classes"),
+    (lambda: FCNConfig(width=0), r"width must be an int with 1 <= width, got 0"),
+    (lambda: FCNConfig(stages=1.5), r"stages must be an int"),
+    (lambda: PatchConfig(width=-4), r"width must be an int with 1 <= width"),
+    (lambda: PatchConfig(patch=9.0), r"patch must be an int"),
+], ids=["fcn_one_class", "fcn_width_0", "fcn_stages_float", "patch_width_negative", "patch_float"])
+def test_segmentation_configs_check_their_numbers(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ...checks import check_number
 from ...nn import conv_block
 from ...ops import bed_of_nails_unpool
-from .semantic import NUM_CLASSES
+from .semantic import NUM_CLASSES, check_segmentation_batch
 
 UPSAMPLING = ("nearest", "bed_of_nails", "max_unpool", "transpose")
 
@@ -43,9 +44,9 @@ class FCNConfig:
     def __post_init__(self):
         if self.upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, got {self.upsample!r}")
-        for name in ("num_classes", "width", "stages", "convs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_number(self.num_classes, "num_classes (it counts the background too)", integer=True, low=2)
+        for name in ("width", "stages", "convs"):
+            check_number(getattr(self, name), name, integer=True, low=1)
 
     def channels(self, stage: int) -> int:
         """Channels at stage 0, 1, 2, ...: width, 2 width, 4 width, ... (at most 4 width)."""
@@ -56,13 +57,6 @@ def conv_stack(c_in: int, c_out: int, n: int = 2) -> nn.Sequential:
     """n conv blocks in a row (cvlib.nn.conv_block: 3 x 3 convolution, batch norm, ReLU):
     [N, c_in, H, W] -> [N, c_out, H, W] (padding 1 keeps H x W)."""
     return nn.Sequential(*(conv_block(c_in if k == 0 else c_out, c_out) for k in range(n)))
-
-
-def _check_images(images: Tensor, multiple: int = 1) -> None:
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must be a Tensor[N, 3, H, W], got {tuple(images.shape)}")
-    if images.shape[-2] % multiple or images.shape[-1] % multiple:
-        raise ValueError(f"H and W must be multiples of {multiple} (2 ** stages), got {tuple(images.shape[-2:])}")
 
 
 def _blocks(cfg: FCNConfig):
@@ -96,7 +90,7 @@ class FullResFCN(nn.Module):
         self.classifier = nn.Conv2d(cfg.channels(0), cfg.num_classes, 1)
 
     def forward(self, images: Tensor) -> Tensor:
-        _check_images(images)
+        check_segmentation_batch(images, self)
         x = images
         for block in self.down:
             x = block(x)
@@ -153,7 +147,7 @@ class DownUpFCN(nn.Module):
         self.classifier = nn.Conv2d(cfg.channels(0), cfg.num_classes, 1)
 
     def forward(self, images: Tensor) -> Tensor:
-        _check_images(images, 2 ** self.cfg.stages)
+        check_segmentation_batch(images, self, 2 ** self.cfg.stages)
         x, remembered = images, []
         for block in self.down:
             x = block(x)

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .semantic import NUM_CLASSES, SemanticData
+from ...checks import check_batch, check_number
+from .semantic import NUM_CLASSES, SemanticData, check_segmentation_batch
 
 
 @dataclass
@@ -36,6 +37,9 @@ class PatchConfig:
     hidden: int = 64
 
     def __post_init__(self):
+        check_number(self.num_classes, "num_classes (it counts the background too)", integer=True, low=2)
+        for name in ("patch", "convs", "width", "hidden"):
+            check_number(getattr(self, name), name, integer=True, low=1)
         if self.patch % 2 == 0 or self.patch < 3:
             raise ValueError(f"patch must be odd (centred on a pixel) and at least 3, got {self.patch}")
         if self.patch - 2 * self.convs < 1:
@@ -86,8 +90,8 @@ def sliding_window(model: PatchClassifier, images: Tensor, batch_size: int = 204
 
     images: float [N, 3, H, W] -> scores [N, C, H, W]. Runs N * H * W patches through the classifier.
     """
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must be [N, 3, H, W], got {tuple(images.shape)}")
+    check_batch(images)                  # float in 0..1; moved to the model's device image by image
+    check_number(batch_size, "batch_size", integer=True, low=1)
     p = model.cfg.patch
     n, _, h, w = images.shape
     device = next(model.parameters()).device
@@ -125,6 +129,7 @@ class PatchFCN(nn.Module):
         self.to(classifier.fc1.weight.device)
 
     def forward(self, images: Tensor) -> Tensor:
+        check_segmentation_batch(images, self)
         x = self.features(pad_for_patches(images, self.patch))
         return self.conv2(F.relu(self.conv1(x)))
 

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from ...checks import check_batch, check_number
 from ...data import CLASSES, Scenes
 from ...metrics import miou
 
@@ -52,6 +53,15 @@ class SemanticData:
         return torch.bincount(self.labels.flatten(), minlength=NUM_CLASSES).float() / self.labels.numel()
 
 
+def check_segmentation_batch(images, model: nn.Module, multiple: int = 1) -> Tensor:
+    """images: float32 [N, 3, H, W] in 0..1 on the model's device (cvlib.checks.check_batch), H and W
+    multiples of `multiple`; every segmentation model's input check."""
+    check_batch(images, weights=next(model.parameters()))
+    if images.shape[-2] % multiple or images.shape[-1] % multiple:
+        raise ValueError(f"H and W must be multiples of {multiple} (2 ** stages), got {tuple(images.shape[-2:])}")
+    return images
+
+
 def segmentation_step(model: nn.Module, batch, device, weight: Tensor | None = None) -> Tensor:
     """Per-pixel cross-entropy of model(images) [N, C, H, W] against labels [N, H, W].
 
@@ -78,9 +88,9 @@ def class_weights(data: SemanticData, power: float = 0.5) -> Tensor:
 
 @torch.no_grad()
 def predict(model: nn.Module, images: Tensor, batch_size: int = 64) -> Tensor:
-    """Class per pixel: images float [N, 3, H, W] -> int64 [N, H, W] (on the CPU)."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must be [N, 3, H, W], got {tuple(images.shape)}")
+    """Class per pixel: images float [N, 3, H, W] in 0..1 -> int64 [N, H, W] (on the CPU)."""
+    check_batch(images)                  # moved to the model's device batch by batch
+    check_number(batch_size, "batch_size", integer=True, low=1)
     model.eval()
     device = next(model.parameters()).device
     out = [model(images[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(images), batch_size)]
