@@ -179,3 +179,45 @@ def test_one_channel_detector_names_its_channels(scenes):
     with pytest.raises(ValueError, match=r"images\[0\] must have 1 channels"):
         model(scenes[0])
     assert len(model([image.mean(0, keepdim=True) for image in scenes[0]])) == 2
+
+
+CONFIG_CASES = [
+    (lambda: FastRCNNConfig(num_classes=1), ValueError, r"num_classes \(it counts the background too\) must be an int"),
+    (lambda: FastRCNNConfig(num_classes=6.0), TypeError, r"num_classes .* must be an int"),
+    (lambda: FastRCNNConfig(roi_heads=RoIHeadsConfig(pool_size=0)), ValueError,
+     r"roi_heads\.pool_size must be an int with 1 <= roi_heads\.pool_size, got 0"),
+    (lambda: RCNNConfig(roi_heads=RoIHeadsConfig(score_thresh=2.0)), ValueError,
+     r"roi_heads\.score_thresh \(a probability\) must be a number with 0 <= roi_heads\.score_thresh < 1, got 2\.0"),
+    (lambda: FasterRCNNConfig(roi_heads=RoIHeadsConfig(nms_thresh=50)), ValueError, r"roi_heads\.nms_thresh \(an IoU\)"),
+    (lambda: FastRCNNConfig(roi_heads=RoIHeadsConfig(fg_iou=0.3, bg_iou=0.6)), ValueError,
+     r"roi_heads\.bg_iou = 0\.6 is above roi_heads\.fg_iou = 0\.3"),
+    (lambda: FastRCNNConfig(roi_heads=RoIHeadsConfig(positive_fraction=0)), ValueError, r"positive_fraction"),
+    (lambda: FastRCNNConfig(roi_heads=RoIHeadsConfig(rois_per_image=-8)), ValueError, r"rois_per_image"),
+    (lambda: FastRCNNConfig(roi_heads=RoIHeadsConfig(box_weights=(10.0, 10.0, 0.0, 5.0))), ValueError,
+     r"box_weights\[2\]"),
+    (lambda: FastRCNNConfig(channels=(32, 0, 32)), ValueError, r"channels\[1\] must be an int with 1 <= channels"),
+    (lambda: SlidingWindowConfig(sizes=(12, -17)), ValueError, r"sizes\[1\] must be a number with 0 < sizes"),
+    (lambda: SlidingWindowConfig(stride=1.5), ValueError, r"stride \(a fraction of the window\)"),
+    (lambda: SlidingWindowConfig(patch=4), ValueError, r"patch \(three 2 x 2 poolings need 8 pixels\)"),
+    (lambda: SlidingWindowConfig(score_thresh=1.0), ValueError, r"score_thresh \(a probability\)"),
+    (lambda: SlidingWindowConfig(fg_iou=0.2, bg_iou=0.3), ValueError, r"bg_iou = 0\.3 is above fg_iou = 0\.2"),
+    (lambda: SlidingWindowConfig(num_classes=1), ValueError, r"num_classes"),
+]
+
+
+@pytest.mark.parametrize("make,error,match", CONFIG_CASES,
+                         ids=["one_class", "float_classes", "pool_size_0", "score_thresh_2", "nms_percent",
+                              "bg_above_fg", "no_positives", "negative_rois", "zero_box_weight", "zero_channels",
+                              "window_negative_size", "window_stride_1.5", "window_patch_4", "window_score_1",
+                              "window_bg_above_fg", "window_one_class"])
+def test_configs_that_cannot_make_sense_raise_where_they_are_built(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_detect_takes_a_scenes_dataset(models):
+    """batching.detect slices its data (data[i:i + batch_size]); Scenes supports slices."""
+    from cvlib.models.detection import detect
+    data = Scenes(3, seed=1, size=SIZE)
+    out = detect(models["fast_rcnn"], data, proposals=proposals_for([0, 0, 0]), batch_size=2)
+    assert len(out) == 3 and all(set(d) >= {"boxes", "labels", "scores"} for d in out)
