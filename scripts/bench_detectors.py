@@ -1,12 +1,15 @@
-"""Benchmark: cvlib's FasterRCNN against torchvision's FasterRCNN built to match it.
+"""Benchmark: cvlib's FasterRCNN and SSD against torchvision's FasterRCNN and SSD built to match them.
 
-    python scripts/bench_detectors.py --threads 1                 # the chapter's quick budget (600 steps)
+    python scripts/bench_detectors.py --threads 1                 # the chapters' quick budget (600 steps)
+    python scripts/bench_detectors.py --model ssd                 # one of the two: faster_rcnn or ssd
     python scripts/bench_detectors.py --steps 200 --repeats 9 --out /tmp/bench.json
     python scripts/bench_detectors.py --device cuda               # on a GPU
     python scripts/bench_detectors.py --quick                     # a few steps: does it run (the test)
 
-What it compares. Two detectors that differ only in whose machinery runs between the backbone
-and the losses / detections:
+What it compares, per model. Two detectors that differ only in whose machinery runs between the
+backbone and the losses / detections. SSD: cvlib's `SSD(SSDConfig())` against torchvision's `SSD`
+around the same feature maps (`torchvision_twin.torchvision_ssd`: the same default boxes, head
+shapes, matching, hard negatives and test-time settings, no resize, no normalisation). Faster R-CNN:
 - cvlib: `cvlib.models.detection.FasterRCNN(config())`;
 - torchvision: `torchvision.models.detection.FasterRCNN` on a fresh `cvlib.nn.Backbone` (built
   under the same seed), with the same anchors, RPN settings (IoU thresholds, sampling, pre / post
@@ -67,8 +70,9 @@ from cvlib.cost import median_seconds
 from cvlib.data import Scenes
 from cvlib.metrics import detection_map
 from cvlib.models import detection
-from cvlib.models.detection import FasterRCNN, FasterRCNNConfig, RPNConfig, detect, detection_loader
-from cvlib.models.detection.torchvision_twin import copy_weights, torchvision_faster_rcnn
+from cvlib.models.detection import SSD, FasterRCNN, FasterRCNNConfig, RPNConfig, SSDConfig, detect, detection_loader
+from cvlib.models.detection.torchvision_twin import (copy_ssd_weights, copy_weights, torchvision_faster_rcnn,
+                                                     torchvision_ssd)
 from cvlib.train import fit
 
 SIZE = 96                         # scene side, pixels (the chapters' detection scenes)
@@ -89,17 +93,24 @@ def config() -> FasterRCNNConfig:
 # ---------------------------------------------------------------- both models (torchvision_twin builds theirs)
 
 
-def build(cfg: FasterRCNNConfig, device) -> dict[str, nn.Module]:
-    """Both models with the same initial weights: {"cvlib": ..., "torchvision": ...}."""
+# name: (cvlib's model, torchvision's twin, copy cvlib's weights into the twin, the backbone of each)
+MODELS = {"faster_rcnn": (FasterRCNN, torchvision_faster_rcnn, copy_weights, lambda m: m.backbone),
+          "ssd": (SSD, torchvision_ssd, copy_ssd_weights,
+                  lambda m: m.features.backbone if isinstance(m, SSD) else m.backbone.features.backbone)}
+
+
+def build(name: str, cfg, device) -> dict[str, nn.Module]:
+    """Both models of `name` with the same initial weights: {"cvlib": ..., "torchvision": ...}."""
+    ours_class, twin, copy_into, backbone = MODELS[name]
     runtime.seed(SEED)
-    ours = FasterRCNN(cfg)
+    ours = ours_class(cfg)
     runtime.seed(SEED)
-    theirs = torchvision_faster_rcnn(cfg, SIZE)          # a fresh backbone under the same seed: the same weights
-    same_backbone = all(torch.equal(p, q) for p, q in zip(ours.backbone.state_dict().values(),
-                                                        theirs.backbone.state_dict().values()))
+    theirs = twin(cfg, SIZE)          # a fresh backbone under the same seed: the same weights
+    same_backbone = all(torch.equal(p, q) for p, q in zip(backbone(ours).state_dict().values(),
+                                                        backbone(theirs).state_dict().values()))
     if not same_backbone:
         raise AssertionError("the two backbones differ after seeding: the seeds no longer line up")
-    copy_weights(ours, theirs)
+    copy_into(ours, theirs)
     return {"cvlib": ours.to(device), "torchvision": theirs.to(device)}
 
 
@@ -194,6 +205,7 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--train-scenes", type=int, default=120, help="training scenes, seed 1 (default 120)")
     p.add_argument("--test-scenes", type=int, default=50, help="held-out scenes, seed 2 (default 50)")
     p.add_argument("--timed-images", type=int, default=10, help="held-out images timed for inference")
+    p.add_argument("--model", choices=("all", *MODELS), default="all", help="which detector (default: both)")
     p.add_argument("--out", type=Path, default=None, help="write the figures to this JSON file")
     p.add_argument("--quick", action="store_true", help="tiny run (a few steps and scenes): does it work")
     args = p.parse_args(argv)
@@ -206,11 +218,22 @@ def parse(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> dict:
+    """{model name: its figures} for every model asked for; written to --out."""
     args = parse(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device) if args.device else runtime.device()
-    cfg = config()
+    names = list(MODELS) if args.model == "all" else [args.model]
+    results = {name: bench(name, args, device) for name in names}
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def bench(name: str, args: argparse.Namespace, device: torch.device) -> dict:
+    """The figures of one model (see the module docstring)."""
+    cfg = config() if name == "faster_rcnn" else SSDConfig()
     log = (lambda *a: None) if args.quick else (lambda *a: print(*a, flush=True))
 
     train_set, test_set = Scenes(args.train_scenes, seed=1, size=SIZE), Scenes(args.test_scenes, seed=2, size=SIZE)
@@ -220,10 +243,10 @@ def main(argv=None) -> dict:
     images = [image.to(device) for image in batches[0][0]]                       # the timed batch
     targets = [{k: v.to(device) for k, v in t.items()} for t in batches[0][1]]
     timed = [image.to(device) for image, _ in test[:args.timed_images]]
-    log(f"device {device}, {torch.get_num_threads()} threads; {len(train)} train / {len(test)} held-out "
+    log(f"{name}: device {device}, {torch.get_num_threads()} threads; {len(train)} train / {len(test)} held-out "
         f"scenes of {SIZE} px; {args.steps} steps of {BATCH} images; cfg {cfg}")
 
-    models = build(cfg, device)
+    models = build(name, cfg, device)
     params = {n: sum(p.numel() for p in m.parameters()) for n, m in models.items()}
     if params["cvlib"] != params["torchvision"]:
         raise AssertionError(f"the two models have different parameter counts: {params}")
@@ -250,7 +273,7 @@ def main(argv=None) -> dict:
     log("inference per image: " + ", ".join(f"{n} {s * 1e3:.2f} ms" for n, s in infer_s.items()))
 
     result = {
-        "device": str(device), "threads": torch.get_num_threads(), "steps": args.steps, "repeats": args.repeats,
+        "model": name, "device": str(device), "threads": torch.get_num_threads(), "steps": args.steps, "repeats": args.repeats,
         "rounds": args.rounds,
         "batch_size": BATCH, "image_size": SIZE, "train_scenes": len(train), "test_scenes": len(test),
         "torch": torch.__version__, "config": repr(cfg), "parameters": params["cvlib"], "agreement": agree,
@@ -264,9 +287,6 @@ def main(argv=None) -> dict:
         "map": {n: m["map"] for n, m in maps.items()},
     }
     print(report(result))
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
@@ -274,7 +294,7 @@ def report(r: dict) -> str:
     """The figures as a small table."""
     t, i, m = r["train_ms_per_step"], r["inference_ms_per_image"], r["map_50"]
     return "\n".join([
-        f"{'':18}{'cvlib':>12}{'torchvision':>14}{'cvlib / tv':>12}",
+        f"{r['model']:18}{'cvlib':>12}{'torchvision':>14}{'cvlib / tv':>12}",
         f"{'train ms/step':18}{t['cvlib']:12.1f}{t['torchvision']:14.1f}{t['ratio']:12.2f}",
         f"{'inference ms/img':18}{i['cvlib']:12.2f}{i['torchvision']:14.2f}{i['ratio']:12.2f}",
         f"{'mAP@0.5':18}{m['cvlib']:12.3f}{m['torchvision']:14.3f}",

@@ -1,4 +1,4 @@
-"""scripts/bench_detectors.py runs (--quick) and writes both models' times and mAPs."""
+"""scripts/bench_detectors.py runs (--quick) and writes the times and mAPs of cvlib's and torchvision's models."""
 import importlib.util
 import json
 import math
@@ -16,13 +16,19 @@ def bench_script():
 
 
 def test_quick_benchmark_writes_finite_times_and_maps_of_both_models(tmp_path):
+    """Faster R-CNN and SSD, each against its torchvision twin."""
     threads = torch.get_num_threads()
     try:
         result = bench_script().main(["--quick", "--threads", "1", "--device", "cpu", "--out", str(tmp_path / "b.json")])
     finally:
         torch.set_num_threads(threads)
-    written = json.loads((tmp_path / "b.json").read_text())
-    assert written == json.loads(json.dumps(result))
+    everything = json.loads((tmp_path / "b.json").read_text())
+    assert everything == json.loads(json.dumps(result)) and set(everything) == {"faster_rcnn", "ssd"}
+    for written in everything.values():
+        check(written)
+
+
+def check(written: dict):
     for key in ("train_ms_per_step", "inference_ms_per_image", "map_50", "map"):
         for model in ("cvlib", "torchvision"):
             value = written[key][model]

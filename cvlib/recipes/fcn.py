@@ -16,20 +16,17 @@ with the best mean validation mIoU. The test scenes play no part in any choice.
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from .. import runtime
 from ..models.segmentation.fcn import DownUpFCN, FCNConfig
 from ..models.segmentation.semantic import SemanticData, class_weights, segmentation_step
 from ..train import History, fit
 from ..viz import Table
+from .parallel import side_by_side
 from .sweeps import find_sweep
 
 SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}   # the Scenes seed of each split
@@ -88,35 +85,28 @@ def train_fcns(lrs: dict[str, float], seed: int, train: SemanticData, recipe: Re
     """train_fcn for every method of `lrs` ({method: learning rate}), from the same `seed`;
     returns ({method: model}, {method: history}) in the order of `lrs`.
 
-    The trainings are independent. On a GPU they run one after the other. On a CPU they run
-    side by side in `jobs` processes (default: one per core, at most one per method), each
-    with its share of the cores as torch threads: one training of a small model uses several
-    cores poorly, so this is faster than one training at a time with every core. Each training
-    is exactly train_fcn's with that many threads (a training's numbers depend on its thread count).
+    The trainings are independent: on a CPU they run side by side in `jobs` processes
+    (`parallel.side_by_side`: default one per core, each with its share of the cores as torch
+    threads), which is faster than one training at a time with every core; on a GPU one after
+    the other. Each training is exactly train_fcn's with that many threads.
     """
-    if torch.device(device).type != "cpu":
-        jobs = 1
-    jobs = jobs or min(len(lrs), os.cpu_count() or 1)
-    if jobs == 1:
-        trained = {m: train_fcn(m, lr, seed, train, recipe, device) for m, lr in lrs.items()}
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        trained = {}
-        # spawn: fresh processes, safe after torch has started its threads
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(_train_state, m, lr, seed, train, recipe, threads): m for m, lr in lrs.items()}
-            for future in tqdm(as_completed(futures), total=len(futures), desc=f"{jobs} trainings at a time"):
-                state, history = future.result()
-                model = DownUpFCN(recipe.fcn_config(futures[future]))
-                model.load_state_dict(state)
-                trained[futures[future]] = model.eval(), history
-    return {m: trained[m][0] for m in lrs}, {m: trained[m][1] for m in lrs}
+    tasks = {m: (m, lr, seed, train, recipe, str(device)) for m, lr in lrs.items()}
+    trained = side_by_side(_train_state, tasks, device, jobs, desc="FCN trainings")
+    models, histories = {}, {}
+    for method, (state, history) in trained.items():
+        models[method] = DownUpFCN(recipe.fcn_config(method)).to(device)
+        models[method].load_state_dict(state)
+        models[method].eval()
+        histories[method] = history
+    return models, histories
 
 
-def _train_state(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe, threads: int):
-    """train_fcn in a worker process: (state_dict, history), which pickle back to the parent."""
-    torch.set_num_threads(threads)
-    model, history = train_fcn(method, lr, seed, train, recipe, progress=False)
+def _train_state(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe, device: str,
+                 threads: int | None):
+    """train_fcn as a side_by_side worker: (state_dict, history), which pickle back to the parent."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    model, history = train_fcn(method, lr, seed, train, recipe, device, progress=threads is None)
     return model.state_dict(), history
 
 

@@ -45,10 +45,23 @@ def proposal_loader(data, proposals: list[Tensor], batch_size: int) -> DataLoade
     return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
 
 
-def detection_loader(data, batch_size: int) -> DataLoader:
-    """Shuffled batches (images, targets) with boxes and labels, for detectors that propose their own boxes."""
+def hflip(image: Tensor, target: dict) -> tuple[Tensor, dict]:
+    """The mirror image of a scene, image [3, H, W] and its boxes [G, 4] (xyxy pixels): x -> W - x."""
+    boxes = target["boxes"].clone()
+    boxes[:, [0, 2]] = image.shape[-1] - target["boxes"][:, [2, 0]]
+    return image.flip(-1), {**target, "boxes": boxes}
+
+
+def _flip_half(batch: list) -> tuple:
+    """Scenes.collate of the batch, each (image, target) mirrored with probability 1/2 (torch's RNG)."""
+    return Scenes.collate([hflip(*item) if torch.rand(()) < 0.5 else item for item in batch])
+
+
+def detection_loader(data, batch_size: int, flip: bool = False) -> DataLoader:
+    """Shuffled batches (images, targets) with boxes and labels, for detectors that propose their own boxes;
+    flip: mirror each scene left to right with probability 1/2 (more scenes to learn from, at no cost)."""
     items = [(image, boxes_and_labels(t)) for image, t in data]
-    return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
+    return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=_flip_half if flip else Scenes.collate)
 
 
 @torch.no_grad()

@@ -41,6 +41,8 @@ class SSDConfig:
     num_classes: int = len(CLASSES)                        # background included
     channels: tuple[int, int, int] = (32, 64, 32)          # the backbone's widths (cvlib.nn.Backbone, stride 4)
     extra_channels: tuple[int, ...] = (64, 64, 64)         # one stride-2 conv block (and one map) each
+    backbone_map: bool = False                             # the backbone's own map (stride 4) first
+    extra_depth: int = 1                                   # conv blocks per extra map (the first of stride 2)
     aspect_ratios: tuple[tuple[float, ...], ...] = ((2.0,), (2.0, 3.0), (2.0, 3.0))   # per map
     min_ratio: float = 0.15                                # s_1, the finest map's scale (of the image side)
     max_ratio: float = 0.75                                # s_m, the coarsest map's
@@ -55,8 +57,10 @@ class SSDConfig:
     def __post_init__(self):
         if self.num_classes < 2:
             raise ValueError(f"num_classes counts the background too, so it must be >= 2, got {self.num_classes}")
-        if len(self.extra_channels) != len(self.aspect_ratios) or not self.extra_channels:
-            raise ValueError(f"one list of aspect ratios per extra map: {len(self.extra_channels)} extra_channels, "
+        n_maps = len(self.extra_channels) + self.backbone_map
+        if n_maps != len(self.aspect_ratios) or not self.extra_channels:
+            raise ValueError(f"one list of aspect ratios per map: {n_maps} maps ({len(self.extra_channels)} "
+                             f"extra_channels{', the backbone' if self.backbone_map else ''}), "
                              f"{len(self.aspect_ratios)} aspect_ratios")
         if not 0 < self.iou_thresh <= 1 or self.neg_to_pos <= 0:
             raise ValueError(f"need 0 < iou_thresh <= 1 and neg_to_pos > 0, got {self.iou_thresh}, {self.neg_to_pos}")
@@ -66,18 +70,22 @@ class SSDConfig:
 
 
 class SSDFeatures(nn.Module):
-    """images [B, 3, H, W] -> one feature map per extra block: [B, C_k, H / 2^(k+3), W / 2^(k+3)], k = 0, 1, ..."""
+    """images [B, 3, H, W] -> one feature map per extra block: [B, C_k, H / 2^(k+3), W / 2^(k+3)], k = 0, 1, ...
+    (with backbone_map, the backbone's [B, C, H / 4, W / 4] first)."""
 
-    def __init__(self, channels: tuple[int, int, int], extra_channels: tuple[int, ...]):
+    def __init__(self, channels: tuple[int, int, int], extra_channels: tuple[int, ...], backbone_map: bool = False,
+                 depth: int = 1):
         super().__init__()
-        self.backbone = Backbone(channels)
+        self.backbone, self.backbone_map = Backbone(channels), backbone_map
         widths = (self.backbone.out_channels,) + tuple(extra_channels)
-        self.extras = nn.ModuleList(conv_block(a, b, 2) for a, b in zip(widths[:-1], widths[1:]))
-        self.out_channels = list(extra_channels)
+        self.extras = nn.ModuleList(nn.Sequential(conv_block(a, b, 2), *(conv_block(b, b) for _ in range(depth - 1)))
+                                    for a, b in zip(widths[:-1], widths[1:]))
+        self.out_channels = list(widths if backbone_map else extra_channels)
         self.stride = self.backbone.stride * 2 ** len(extra_channels)
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        x, maps = self.backbone(x), []
+        x = self.backbone(x)
+        maps = [x] if self.backbone_map else []
         for block in self.extras:
             x = block(x)
             maps.append(x)
@@ -118,7 +126,7 @@ class SSD(OneStageDetector):
         super().__init__()
         self.cfg = cfg = cfg or SSDConfig()
         self.num_classes = cfg.num_classes
-        self.features = SSDFeatures(cfg.channels, cfg.extra_channels)
+        self.features = SSDFeatures(cfg.channels, cfg.extra_channels, cfg.backbone_map, cfg.extra_depth)
         self.stride = self.features.stride
         self.default_boxes = DefaultBoxGenerator([list(r) for r in cfg.aspect_ratios], cfg.min_ratio, cfg.max_ratio)
         self.head = SSDHead(self.features.out_channels, self.default_boxes.num_anchors_per_location(),

@@ -96,7 +96,7 @@ class NamedMaps(nn.Module):
 
 def torchvision_ssd(cfg: SSDConfig, size: int) -> TorchSSD:
     """torchvision's SSD with cvlib's feature maps and every setting of `cfg`."""
-    features = SSDFeatures(cfg.channels, cfg.extra_channels)
+    features = SSDFeatures(cfg.channels, cfg.extra_channels, cfg.backbone_map, cfg.extra_depth)
     boxes = TorchDefaultBoxes([list(r) for r in cfg.aspect_ratios], cfg.min_ratio, cfg.max_ratio)
     head = TorchSSDHead(features.out_channels, boxes.num_anchors_per_location(), cfg.num_classes)
     return TorchSSD(NamedMaps(features), boxes, (size, size), cfg.num_classes, image_mean=[0.0, 0.0, 0.0],

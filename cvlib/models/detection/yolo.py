@@ -5,7 +5,7 @@
     losses = model(images, targets)     # train mode: loss_box_reg, loss_objectness, loss_noobject, loss_classifier
     detections = model(images)          # eval mode: list of dicts boxes, labels, scores
 
-The image is divided into S x S cells of `stride` pixels (96 px images: 6 x 6; 112 px: the paper's
+The image is divided into S x S cells of `cfg.cell` pixels (16 px: 96 px images give 6 x 6, 112 px the paper's
 7 x 7). Every cell predicts Bx boxes and C class scores, 5 Bx + C numbers:
 - per box x, y (its centre, as a fraction of the cell, from the cell's top-left corner),
   sqrt(w), sqrt(h) (its size, square-rooted, as a fraction of the image) and a confidence
@@ -18,8 +18,8 @@ Training (the v1 loss, a sum of squared errors over the batch, divided by the ba
 2. of that cell's Bx boxes, the one of highest IoU with the object is "responsible" for it;
 3. loss_box_reg = lambda_coord x the squared error of the responsible box's x, y, sqrt(w), sqrt(h);
    loss_objectness = (confidence - IoU)^2 of responsible boxes; loss_noobject = lambda_noobj x
-   confidence^2 of every other box; loss_classifier = the squared error of the class scores of
-   the cells that own an object.
+   confidence^2 of every other box; loss_classifier = the cross-entropy of the class scores of the
+   cells that own an object (the paper's squared error on the probabilities learns more slowly).
 Test time: class-specific confidence = P(class | object) x confidence for each of the S x S x Bx
 boxes and each class; scores above score_thresh; NMS per class (roi_heads.select_detections).
 """
@@ -43,7 +43,8 @@ class YOLOConfig:
     """The grid's predictions, the v1 loss weights and the test-time settings."""
     num_classes: int = len(CLASSES)      # background included, as every detector's labels: C = num_classes - 1
     channels: tuple[int, int, int] = (32, 64, 32)   # the backbone's widths (cvlib.nn.Backbone, stride 4)
-    head_channels: int = 64              # two stride-2 conv blocks after the backbone: cells of 16 px
+    cell: int = 16                       # pixels per grid cell: 8, 16 or 32 (stride-2 conv blocks after the backbone)
+    head_channels: int = 64
     boxes_per_cell: int = 2              # Bx
     lambda_coord: float = 5.0
     lambda_noobj: float = 0.5
@@ -54,6 +55,8 @@ class YOLOConfig:
     def __post_init__(self):
         if self.num_classes < 2:
             raise ValueError(f"num_classes counts the background too, so it must be >= 2, got {self.num_classes}")
+        if self.cell not in (8, 16, 32):
+            raise ValueError(f"cell must be 8, 16 or 32 pixels (the backbone's stride 4 times 2, 4 or 8), got {self.cell}")
         if self.boxes_per_cell < 1 or self.head_channels < 1:
             raise ValueError(f"boxes_per_cell and head_channels must be >= 1, got {self.boxes_per_cell}, "
                              f"{self.head_channels}")
@@ -72,10 +75,11 @@ class YOLO(OneStageDetector):
         self.cfg = cfg = cfg or YOLOConfig()
         self.num_classes, self.boxes_per_cell = cfg.num_classes, cfg.boxes_per_cell
         self.backbone = Backbone(cfg.channels)
-        c = cfg.head_channels
-        self.head = nn.Sequential(conv_block(self.backbone.out_channels, c, 2), conv_block(c, c, 2), conv_block(c, c),
+        c, n_down = cfg.head_channels, {8: 1, 16: 2, 32: 3}[cfg.cell]
+        widths = (self.backbone.out_channels,) + (c,) * n_down
+        self.head = nn.Sequential(*(conv_block(a, b, 2) for a, b in zip(widths[:-1], widths[1:])), conv_block(c, c),
                                   nn.Conv2d(c, 5 * cfg.boxes_per_cell + cfg.num_classes - 1, 1))
-        self.stride = self.backbone.stride * 4
+        self.stride = cfg.cell
 
     def predict(self, batch: Tensor) -> Tensor:
         """batch [B, 3, H, W] (H, W multiples of the stride) -> [B, S_h, S_w, 5 Bx + C] raw scores: per cell
@@ -136,8 +140,7 @@ class YOLO(OneStageDetector):
             responsible[b, rows, cols, best] = True
             coord = coord + ((d["params"][b, rows, cols, best] - params[g]) ** 2).sum()
             obj = obj + ((d["confidence"][b, rows, cols, best] - iou[torch.arange(len(g)), best]) ** 2).sum()
-            onehot = F.one_hot(target["labels"][g] - 1, self.num_classes - 1).to(out.dtype)
-            cls = cls + ((d["class_probs"][b, rows, cols] - onehot) ** 2).sum()
+            cls = cls + F.cross_entropy(out[b, rows, cols, 5 * nb:], target["labels"][g] - 1, reduction="sum")
         noobj = (d["confidence"][~responsible] ** 2).sum()
         return {"loss_box_reg": self.cfg.lambda_coord * coord / B, "loss_objectness": obj / B,
                 "loss_noobject": self.cfg.lambda_noobj * noobj / B, "loss_classifier": cls / B}

@@ -1,0 +1,85 @@
+"""Choose the YOLO / SSD chapter's learning rates (and YOLO's grid cell) on validation scenes.
+
+    python scripts/sweep_one_stage.py                   # quick profile: 6 trainings, ~6 min on 2 cores
+    python scripts/sweep_one_stage.py --profile full    # the GPU profile's recipe
+
+Trains YOLO at every (cell, learning rate) and SSD at every learning rate
+(cvlib.recipes.one_stage.Recipe) on the training scenes and scores each on the validation scenes
+(the test scenes are never rendered) and on the first 40 training scenes; then trains the best of
+each again on the R-CNN family's 120 training scenes only (what more scenes buy). Writes every run into
+chapters/03-detection/yolo_ssd_sweep.json (or --out), replacing the sweep of the same recipe. The
+chapter reads it with load_sweep / chosen. Runs go to --workers processes of one thread each.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+
+from cvlib import runtime
+from cvlib.data import Scenes
+from cvlib.metrics import detection_map
+from cvlib.models.detection import detect
+from cvlib.recipes.one_stage import SPLIT_SEEDS, SWEEP, Recipe, chosen, train_one
+from cvlib.recipes.parallel import side_by_side
+from cvlib.recipes.sweeps import as_json
+
+LRS = (1e-3, 3e-3)
+CELLS = (8, 16)          # YOLO's grid: 12 x 12 or 6 x 6 cells on 96 px scenes
+
+
+FEW = 120                # the R-CNN family's training scenes
+
+
+def run(recipe: Recipe, choice: dict, seed: int, threads: int | None) -> dict:
+    """Train on choice["n_train"] training scenes, score on the validation scenes and on 40 training scenes."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    recipe = replace(recipe, n_train=choice["n_train"])
+    train_set = Scenes(recipe.n_train, seed=SPLIT_SEEDS["train"], size=recipe.size)
+    val_set = Scenes(recipe.n_val, seed=SPLIT_SEEDS["validation"], size=recipe.size)
+    train, val = [train_set[i] for i in range(len(train_set))], [val_set[i] for i in range(len(val_set))]
+    model, history = train_one(recipe.config(choice), choice["lr"], seed, train, recipe, runtime.device(),
+                               progress=False)
+    result = detection_map(detect(model, val), [t for _, t in val])
+    seen = detection_map(detect(model, train[:40]), [t for _, t in train[:40]])
+    return {**choice, "seed": seed, "val_map50": round(result["map_50"], 4), "val_map": round(result["map"], 4),
+            "train_map50": round(seen["map_50"], 4), "seconds": round(history.seconds, 1)}
+
+
+def sweep(recipe: Recipe, grid: list[dict], args) -> list[dict]:
+    """run() of every choice of `grid`, side by side in --workers processes."""
+    tasks = {json.dumps(choice): (recipe, choice, args.seed) for choice in grid}
+    return list(side_by_side(run, tasks, runtime.device(), args.workers, desc="sweep").values())
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", choices=("quick", "full"), default="quick")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    parser.add_argument("--out", type=Path, default=SWEEP)
+    args = parser.parse_args(argv)
+    recipe = Recipe.for_profile(args.profile)
+    start = time.perf_counter()
+    grid = [{"model": "yolo", "cell": cell, "lr": lr, "n_train": recipe.n_train} for cell in CELLS for lr in LRS]
+    grid += [{"model": "ssd", "cell": None, "lr": lr, "n_train": recipe.n_train} for lr in LRS]
+    runs = sweep(recipe, grid, args)
+    few = [{**chosen({"runs": runs}, model, recipe.n_train), "n_train": FEW} for model in ("yolo", "ssd")]
+    runs += sweep(recipe, [{k: c[k] for k in grid[0]} for c in few], args)
+    for r in runs:
+        print(json.dumps(r), flush=True)
+    sweeps = json.loads(args.out.read_text()) if args.out.is_file() else []
+    sweeps = [s for s in sweeps if s["recipe"] != as_json(recipe)]
+    sweeps.append({"recipe": asdict(recipe), "runs": runs})
+    args.out.write_text(json.dumps(sweeps, indent=1) + "\n")
+    print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
