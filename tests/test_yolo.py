@@ -65,9 +65,7 @@ def loop_loss(model, out, targets, size):
                                            (float(gt[3] - gt[1]) / H) ** 0.5])
                     coord += ((preds[best][0] - target) ** 2).sum()
                     obj += (preds[best][1] - ious[best]) ** 2
-                    onehot = torch.zeros(model.num_classes - 1)
-                    onehot[labels[g] - 1] = 1
-                    cls += ((probs - onehot) ** 2).sum()
+                    cls += -probs[labels[g] - 1].log()          # cross-entropy of the cell's class scores
                 noobj += sum(preds[k][1] ** 2 for k in range(nb) if k != best)
     return {"loss_box_reg": cfg.lambda_coord * coord / B, "loss_objectness": obj / B,
             "loss_noobject": cfg.lambda_noobj * noobj / B, "loss_classifier": cls / B}
