@@ -31,7 +31,7 @@ class OneStageDetector(nn.Module):
     num_classes: int = 2       # background included
 
     def forward(self, images: list[Tensor], targets: list[dict] | None = None):
-        images = check_images(images)
+        images = check_images(images, weights=next(self.parameters()))
         if self.training:
             if targets is None:
                 raise ValueError("in train mode the model needs targets (a list of dicts with boxes and labels); "
