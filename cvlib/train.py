@@ -38,6 +38,9 @@ class History:
 
     def last(self, key: str = "total", n: int = 20) -> float:
         """Mean of the last `n` values of a loss."""
+        check_number(n, "n", integer=True, low=1)
+        if not self.losses.get(key):
+            raise ValueError(f"no {key!r} loss recorded yet; the history holds {sorted(self.losses) or 'no losses'}")
         values = self.losses[key][-n:]
         return sum(values) / len(values)
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .checks import check_boxes, check_image
+from .checks import check_boxes, check_image, check_number
 from .data.person import SKELETON
 from .data.scenes import CLASSES
 
@@ -46,8 +46,14 @@ def to_numpy_image(image, name: str = "image") -> np.ndarray:
 
 
 def semantic_to_rgb(labels) -> np.ndarray:
-    """int [H, W] class map -> float [H, W, 3] picture in the class colours."""
+    """int [H, W] class map (class indices >= 0) -> float [H, W, 3] picture in the class colours
+    (they repeat every len(CLASS_COLOURS) classes)."""
     labels = labels.cpu().numpy() if torch.is_tensor(labels) else np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must hold integer class indices, got dtype {labels.dtype} "
+                        "(from class scores [C, H, W] take scores.argmax(0))")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"labels must be class indices >= 0, got {labels.min()}")
     return CLASS_COLOURS[labels % len(CLASS_COLOURS)]
 
 
@@ -123,6 +129,10 @@ def _draw_keypoints(ax, kp: torch.Tensor, colour):
 def grid(images, anns=None, titles=None, ncols: int = 4, size: float = 2.6, **draw_kwargs):
     """A figure with one panel per image (and its annotations). Returns the figure."""
     n = len(images)
+    check_number(ncols, "ncols", integer=True, low=1)
+    for name, items in (("anns", anns), ("titles", titles)):
+        if items is not None and len(items) != n:
+            raise ValueError(f"{n} images but {len(items)} {name}; give one per image")
     nrows = (n + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
     for i, ax in enumerate(axes.flat):

@@ -180,3 +180,11 @@ def test_all_windows_bad_size():
 def test_proposal_recall_bad_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         proposal_recall(*args, **kwargs)
+
+
+def test_labels_at_needs_a_step_that_happened():
+    h = group(torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(0)), Strategy("hsv", k=10.0))
+    assert h.labels_at(len(h.merges)).max() == h.labels_at(len(h.merges)).min()    # one region at the end
+    for step in (-1, len(h.merges) + 1):
+        with pytest.raises(ValueError, match=rf"step \(merges done, of {len(h.merges)}\) must be an int"):
+            h.labels_at(step)

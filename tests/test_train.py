@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from cvlib.train import fit, load, save, shuffled_batches
+from cvlib.train import History, fit, load, save, shuffled_batches
 
 
 def regression_data(n=64):
@@ -206,3 +206,11 @@ def test_save_refuses_a_directory_and_a_non_module(tmp_path):
         save(nn.Linear(3, 1), tmp_path)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         save({"w": torch.zeros(3)}, tmp_path / "x.pt")
+
+
+def test_history_last_names_a_loss_it_has_not_recorded():
+    with pytest.raises(ValueError, match=r"no 'total' loss recorded yet; the history holds no losses"):
+        History().last()
+    with pytest.raises(ValueError, match=r"n must be an int with 1 <= n, got 0"):
+        History(losses={"total": [1.0, 3.0]}).last(n=0)
+    assert History(losses={"total": [1.0, 3.0]}).last(n=5) == 2.0

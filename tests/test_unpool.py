@@ -131,3 +131,11 @@ def test_bad_input_raises():
         max_unpool(torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 99))
     with pytest.raises(ValueError, match="weight"):
         transpose_conv2d(torch.zeros(1, 2, 3, 3), torch.zeros(3, 1, 3, 3))
+
+
+@pytest.mark.parametrize("op", ["nearest_unpool", "bed_of_nails_unpool"])
+@pytest.mark.parametrize("scale", [1.5, "2", (2, 2, 2), True], ids=["float", "str", "triple", "bool"])
+def test_scale_must_be_an_int_or_a_pair(op, scale):
+    fn = {"nearest_unpool": nearest_unpool, "bed_of_nails_unpool": bed_of_nails_unpool}[op]
+    with pytest.raises(ValueError, match=r"scale must be an int or a pair of ints"):
+        fn(torch.zeros(1, 1, 2, 2), scale)

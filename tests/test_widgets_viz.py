@@ -111,3 +111,16 @@ def test_draw_checks_its_annotations():
     greyscale = viz.draw(image[:1], {"boxes": torch.tensor([[1.0, 1, 5, 5]]), "labels": torch.tensor([2])})
     assert len(greyscale.patches) == 1
     plt.close("all")
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda im: viz.grid([im, im], ncols=0), ValueError, r"ncols must be an int with 1 <= ncols, got 0"),
+    (lambda im: viz.grid([im, im], [{}]), ValueError, r"2 images but 1 anns; give one per image"),
+    (lambda im: viz.grid([im], titles=["a", "b"]), ValueError, r"1 images but 2 titles"),
+    (lambda im: viz.semantic_to_rgb(torch.tensor([[-1, 2]])), ValueError, r"class indices >= 0, got -1"),
+    (lambda im: viz.semantic_to_rgb(torch.rand(3, 4, 4)), TypeError, r"integer class indices.*argmax\(0\)"),
+], ids=["grid_ncols_0", "grid_anns_count", "grid_titles_count", "semantic_negative", "semantic_scores"])
+def test_grid_and_semantic_pictures_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call(dark_image())
+    plt.close("all")

@@ -22,7 +22,7 @@ from torch import Tensor
 
 
 def _pair(v, name: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, int) else tuple(v)
+    pair = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
     if len(pair) != 2 or not all(isinstance(k, int) and not isinstance(k, bool) for k in pair):
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
     return pair

@@ -86,7 +86,8 @@ class Hierarchy:
         return int(self.segments.max()) + 1
 
     def labels_at(self, step: int) -> np.ndarray:
-        """int64 [H, W]: the region id of every pixel after the first `step` merges."""
+        """int64 [H, W]: the region id of every pixel after the first `step` merges (0 <= step <= len(merges))."""
+        check_number(step, f"step (merges done, of {len(self.merges)})", integer=True, low=0, high=len(self.merges))
         n = self.n_initial
         parent = np.arange(n + len(self.merges))
         for t, (a, b, _) in enumerate(self.merges[:step]):
