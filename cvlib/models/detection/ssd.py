@@ -4,8 +4,8 @@
     losses = model(images, targets)     # train mode: bbox_regression, classification (torchvision's keys)
     detections = model(images)          # eval mode: list of dicts boxes, labels, scores
 
-1. The book's backbone (stride 4) and one stride-2 conv block per extra map: feature maps of
-   strides 8, 16, 32 (12 x 12, 6 x 6, 3 x 3 cells on a 96 px image).
+1. The book's backbone (stride 4) and two conv blocks per extra map, the first of stride 2: feature
+   maps of strides 8, 16, 32 (12 x 12, 6 x 6, 3 x 3 cells on a 96 px image).
 2. At every cell of map k sit A_k default boxes of scale s_k (anchors.DefaultBoxGenerator): small
    on the fine maps, large on the coarse ones. A 3 x 3 conv per map predicts, for every default
    box, K class scores (background included) and 4 offsets (cvlib.ops.BoxCoder).
@@ -42,7 +42,7 @@ class SSDConfig:
     channels: tuple[int, int, int] = (32, 64, 32)          # the backbone's widths (cvlib.nn.Backbone, stride 4)
     extra_channels: tuple[int, ...] = (64, 64, 64)         # one stride-2 conv block (and one map) each
     backbone_map: bool = False                             # the backbone's own map (stride 4) first
-    extra_depth: int = 1                                   # conv blocks per extra map (the first of stride 2)
+    extra_depth: int = 2                                   # conv blocks per extra map (the first of stride 2)
     aspect_ratios: tuple[tuple[float, ...], ...] = ((2.0,), (2.0, 3.0), (2.0, 3.0))   # per map
     min_ratio: float = 0.15                                # s_1, the finest map's scale (of the image side)
     max_ratio: float = 0.75                                # s_m, the coarsest map's

@@ -1,0 +1,62 @@
+"""The YOLO / SSD chapter's recipe, its sweep store, the side-by-side runner and the R-CNN family's weights."""
+import operator
+import os
+
+import pytest
+import torch
+
+from cvlib.models.detection import SSD, YOLO, SSDConfig, YOLOConfig
+from cvlib.recipes import one_stage, rcnn_family
+from cvlib.recipes.one_stage import SWEEP, Recipe, build, chosen, load_sweep
+from cvlib.recipes.parallel import side_by_side
+
+
+def test_profiles_and_configs():
+    assert Recipe.for_profile("quick") == Recipe()
+    assert Recipe.for_profile("full").steps > Recipe().steps
+    with pytest.raises(ValueError, match="profile"):
+        Recipe.for_profile("fast")
+    assert Recipe().config({"model": "yolo", "cell": 8}) == YOLOConfig(cell=8)
+    assert Recipe().config({"model": "ssd", "cell": None}) == SSDConfig()
+    with pytest.raises(ValueError, match="run\\['model'\\]"):
+        Recipe().config({"model": "retinanet"})
+    assert isinstance(build(YOLOConfig()), YOLO) and isinstance(build(SSDConfig()), SSD)
+    with pytest.raises(TypeError, match="YOLOConfig or an SSDConfig"):
+        build({"cell": 8})
+
+
+def test_the_committed_sweep_chooses_on_validation_for_both_models():
+    sweep = load_sweep(SWEEP, Recipe())
+    for model in one_stage.MODELS:
+        runs = [r for r in sweep["runs"] if r["model"] == model and r["n_train"] == Recipe().n_train]
+        best = chosen(sweep, model, Recipe().n_train)
+        assert best["val_map50"] == max(r["val_map50"] for r in runs)
+        assert chosen(sweep, model, 120)["n_train"] == 120          # the few-scenes run of the same choice
+    with pytest.raises(ValueError, match="no run"):
+        chosen(sweep, "yolo", 7)
+
+
+def test_side_by_side_keeps_the_order_and_gives_each_its_threads():
+    tasks = {"b": (2,), "a": (10,)}
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    assert list(side_by_side(operator.add, tasks, jobs=2)) == ["b", "a"]
+    assert side_by_side(operator.add, tasks, jobs=2) == {"b": 2 + threads, "a": 10 + threads}
+    assert side_by_side(operator.add, tasks, jobs=1) == {"b": 2 + (os.cpu_count() or 1), "a": 10 + (os.cpu_count() or 1)}
+    with pytest.raises(ValueError, match="empty"):
+        side_by_side(operator.add, {})
+
+
+def test_missing_family_weights_name_the_script(tmp_path, monkeypatch):
+    monkeypatch.setattr(rcnn_family, "WEIGHTS", tmp_path)
+    with pytest.raises(FileNotFoundError, match="train_rcnn_family.py"):
+        rcnn_family.load_family()
+
+
+def test_the_committed_family_weights_load():
+    family = rcnn_family.load_family()
+    assert list(family) == ["sliding window", "R-CNN", "Fast R-CNN", "Faster R-CNN"]
+    for model in family.values():
+        assert not model.training
+        assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
+    rcnn, fast = family["R-CNN"].state_dict(), family["Fast R-CNN"].state_dict()
+    assert torch.equal(rcnn["roi_heads.predictor.cls_score.weight"], fast["roi_heads.predictor.cls_score.weight"])
