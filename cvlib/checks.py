@@ -282,6 +282,19 @@ def check_targets(targets, images, *, num_classes: int | None, name: str = "targ
                 raise ValueError(f"{where}['captions'] must be a list of {n} str, one per box")
 
 
+def check_detector_inputs(images, targets, *, training: bool, num_classes: int, channels=3,
+                          weights: Tensor | None = None) -> list[Tensor]:
+    """The detection contract's input check: images (check_images) always; in train mode targets
+    (check_targets), which must then be given. Returns the images as a list of Tensor[C, H, W]."""
+    images = check_images(images, channels=channels, weights=weights)
+    if training:
+        if targets is None:
+            raise ValueError("in train mode the model needs targets (a list of dicts with boxes and labels); "
+                             "call model.eval() to detect")
+        check_targets(targets, images, num_classes=num_classes)
+    return images
+
+
 def check_predictions(preds, *, name: str = "preds", keys: tuple[str, ...] = ("boxes", "scores", "labels")) -> None:
     """Check one prediction dict per image: boxes [N, 4] finite, scores [N] finite, labels int64 [N] >= 0,
     masks [N, H, W] (those in keys)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ...checks import check_images, check_targets
+from ...checks import check_detector_inputs
 from .batching import batch_images
 
 
@@ -31,12 +31,8 @@ class OneStageDetector(nn.Module):
     num_classes: int = 2       # background included
 
     def forward(self, images: list[Tensor], targets: list[dict] | None = None):
-        images = check_images(images, weights=next(self.parameters()))
-        if self.training:
-            if targets is None:
-                raise ValueError("in train mode the model needs targets (a list of dicts with boxes and labels); "
-                                 "call model.eval() to detect")
-            check_targets(targets, images, num_classes=self.num_classes)
+        images = check_detector_inputs(images, targets, training=self.training, num_classes=self.num_classes,
+                                       weights=next(self.parameters()))
         batch = batch_images(images, self.stride)
         outputs = self.predict(batch)
         if self.training:

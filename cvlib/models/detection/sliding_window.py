@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import roi_align
 
-from ...checks import check_images, check_number, check_numbers, check_targets
+from ...checks import check_detector_inputs, check_number, check_numbers
 from ...data.scenes import CLASSES
 from ...proposals.windows import sliding_windows
 from .matching import BalancedSampler, Matcher, match_labels
@@ -155,12 +155,9 @@ class SlidingWindowDetector(nn.Module):
 
     # ------------------------------------------------------------ torchvision's contract
     def forward(self, images: list[Tensor], targets: list[dict] | None = None):
-        images = check_images(images, channels=self.cfg.in_channels, weights=self.predictor.weight)
+        images = check_detector_inputs(images, targets, training=self.training, num_classes=self.cfg.num_classes,
+                                       channels=self.cfg.in_channels, weights=self.predictor.weight)
         if self.training:
-            if targets is None:
-                raise ValueError("in train mode, give one target dict (boxes, labels) per image; "
-                                 "call model.eval() to detect")
-            check_targets(targets, images, num_classes=self.cfg.num_classes)
             patches, labels = [], []
             for image, target in zip(images, targets):
                 boxes, lab = self.sample(self.windows(image.shape[-2:]).to(image.device), target)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
-from ...checks import check_images, check_number, check_numbers, check_targets
+from ...checks import check_detector_inputs, check_number, check_numbers
 from ...data.scenes import CLASSES
 from .batching import batch_images
 from .roi_heads import RoIHeadsConfig
@@ -66,12 +66,8 @@ class TwoStageDetector(nn.Module):
 
     def forward(self, images: list[Tensor], targets: list[dict] | None = None,
                 proposals: list[Tensor] | None = None):
-        images = check_images(images, weights=next(self.parameters()))
-        if self.training:
-            if targets is None:
-                raise ValueError("in train mode the model needs targets (a list of dicts with boxes and labels); "
-                                 "call model.eval() to detect")
-            check_targets(targets, images, num_classes=self.num_classes)
+        images = check_detector_inputs(images, targets, training=self.training, num_classes=self.num_classes,
+                                       weights=next(self.parameters()))
         sizes = [tuple(image.shape[-2:]) for image in images]
         features = self.backbone(batch_images(images, getattr(self.backbone, "stride", 1)))
         proposals, proposal_losses = self.proposal_generator(images, features, sizes, targets if self.training
