@@ -4,5 +4,10 @@
              learning rates chosen for them on validation scenes (scripts/sweep_fcn_lr.py)
     faster_rcnn.py   Part 3: the Faster R-CNN chapter's scenes, budget and RPN settings, and its
              RoI pooler and learning rate chosen on validation scenes (scripts/sweep_faster_rcnn.py)
-    sweeps.py   the sweep store both use: one sweep per recipe in a JSON file
+    one_stage.py   Part 3: the YOLO / SSD chapter's scenes and budget, YOLO's grid cell and the learning
+             rates chosen on validation scenes (scripts/sweep_one_stage.py)
+    rcnn_family.py   Part 3: the R-CNN family trained once for the lecture's speed table
+             (scripts/train_rcnn_family.py), and the R-CNN chapters' selective search
+    sweeps.py   the sweep store the recipes use: one sweep per recipe in a JSON file
+    parallel.py   independent trainings side by side, one process each on a CPU
 """
