@@ -1,9 +1,10 @@
 """Train the R-CNN family once and store its weights for the YOLO / SSD chapter's speed table.
 
-    python scripts/train_rcnn_family.py        # ~6 min on 2 cores: chapters/03-detection/weights/*.pt
+    OMP_NUM_THREADS=1 python scripts/train_rcnn_family.py    # ~15 min: chapters/03-detection/weights/*.pt
 
-The sliding-window detector, Fast R-CNN and Faster R-CNN, each as its chapter trains it on the
-same training scenes (cvlib.recipes.rcnn_family); R-CNN reuses Fast R-CNN's weights.
+The sliding-window detector, R-CNN, Fast R-CNN and Faster R-CNN, each as its chapter trains it on
+the same training scenes, then scored once on the test scenes (cvlib.recipes.rcnn_family). The
+committed weights were made with one thread (a training's numbers depend on the thread count).
 """
 from __future__ import annotations
 

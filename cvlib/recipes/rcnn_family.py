@@ -1,16 +1,17 @@
 """The R-CNN family trained once, for the lecture's speed table in the YOLO / SSD chapter.
 
-    family = load_family(device)          # {"sliding window", "R-CNN", "Fast R-CNN", "Faster R-CNN"}
-    boxes = propose(image)                # the Fast R-CNN chapters' selective search
+    models, map50 = load_family(device)   # {"sliding window", "R-CNN", "Fast R-CNN", "Faster R-CNN"}
+    boxes = propose(image)                # the R-CNN chapters' selective search
 
 Each detector as its chapter trains it, on the same 120 training scenes of 96 px (seed 1,
-`faster_rcnn.Recipe`): Fast R-CNN with RoI pooling on selective-search proposals, 600 steps at
-learning rate 1e-3; Faster R-CNN with the pooler and learning rate of its validation sweep; the
-sliding-window detector with the Fast R-CNN chapter's windows for 96 px images, 600 steps of 8
-images at 3e-3 (the sliding-window chapter's budget). R-CNN is Fast R-CNN's trained networks run
-the R-CNN way (`rcnn_from_fast_rcnn`), as in the Faster R-CNN chapter. Retraining them would take
-that chapter's minutes again, so `scripts/train_rcnn_family.py` trains them and stores their
-weights (float16, about 2.5 MB) in chapters/03-detection/weights/, which `load_family` reads.
+`faster_rcnn.Recipe`), 600 steps from seed 0: R-CNN on warped selective-search proposals (2 images
+of 32 crops a step, lr 1e-3); Fast R-CNN with RoI pooling on the same proposals (4 images, lr
+1e-3); Faster R-CNN with the pooler and learning rate of its validation sweep; the sliding-window
+detector with the Fast R-CNN chapter's windows for 96 px images (8 images, lr 3e-3, the
+sliding-window chapter's budget). Each is then scored once on the chapters' 50 test scenes (seed
+2): the held-out mAP@0.5 is stored with its weights. Training and scoring them would take those
+chapters' minutes again, so `scripts/train_rcnn_family.py` does it once and stores the weights
+(float16, about 3 MB) in chapters/03-detection/weights/, which `load_family` reads.
 """
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from tqdm.auto import tqdm
 
 from .. import runtime
 from ..data import Scenes
-from ..models.detection import (FastRCNN, FastRCNNConfig, FasterRCNN, RoIHeadsConfig, SlidingWindowConfig,
-                                SlidingWindowDetector, detection_loader, proposal_loader, rcnn_from_fast_rcnn)
+from ..metrics import detection_map
+from ..models.detection import (RCNN, FastRCNN, FastRCNNConfig, FasterRCNN, RCNNConfig, RoIHeadsConfig,
+                                SlidingWindowConfig, SlidingWindowDetector, detect, detection_loader,
+                                proposal_loader)
 from ..proposals import FAST, Strategy, selective_search
 from ..train import fit, load, save
 from .faster_rcnn import SPLIT_SEEDS, SWEEP, Recipe, chosen, load_sweep
@@ -33,6 +36,8 @@ WEIGHTS = Path(__file__).resolve().parents[2] / "chapters" / "03-detection" / "w
 # the fast set of hierarchies plus a finer Felzenszwalb k, as the Fast R-CNN chapter proposes
 STRATEGIES = FAST + tuple(Strategy(s.colour_space, 25.0, s.similarities) for s in FAST if s.k == 50.0)
 WINDOWS = SlidingWindowConfig(sizes=(18, 26, 36, 51, 72), patch=20)     # window sides for 96 px images
+NEEDS_PROPOSALS = ("R-CNN", "Fast R-CNN")
+N_TEST = 50
 
 
 def propose(image: Tensor, cache: bool = True) -> Tensor:
@@ -44,6 +49,7 @@ def _builders(recipe: Recipe) -> tuple[dict, float]:
     """Constructors of the three trained detectors, and Faster R-CNN's learning rate (its sweep's choice)."""
     best = chosen(load_sweep(SWEEP, recipe))
     return {"sliding window": lambda: SlidingWindowDetector(WINDOWS),
+            "R-CNN": lambda: RCNN(RCNNConfig(roi_heads=RoIHeadsConfig(rois_per_image=32))),
             "Fast R-CNN": lambda: FastRCNN(FastRCNNConfig(roi_heads=RoIHeadsConfig(pooler="roi_pool"))),
             "Faster R-CNN": lambda: FasterRCNN(recipe.config(best["pooler"]))}, best["lr"]
 
@@ -53,35 +59,42 @@ def _file(name: str) -> Path:
 
 
 def train_family(recipe: Recipe | None = None, device: torch.device | str = "cpu") -> dict[str, nn.Module]:
-    """Train the three detectors on the training scenes of `recipe` (seed 0 each) and save their weights."""
+    """Train the four detectors on the training scenes of `recipe` (seed 0 each), score each on the test
+    scenes, and save their weights with that score."""
     recipe = recipe or Recipe()
-    train_set = Scenes(recipe.n_train, seed=SPLIT_SEEDS["train"], size=recipe.size)
-    train = [train_set[i] for i in range(len(train_set))]
+    scenes = {split: Scenes(n, seed=SPLIT_SEEDS[split], size=recipe.size)
+              for split, n in (("train", recipe.n_train), ("test", N_TEST))}
+    train, test = ([s[i] for i in range(len(s))] for s in scenes.values())
     build, faster_lr = _builders(recipe)
-    proposals = [propose(image) for image, _ in tqdm(train, desc="selective search")]
+    proposals = {split: [propose(image) for image, _ in tqdm(items, desc=f"selective search ({split})")]
+                 for split, items in (("train", train), ("test", test))}
     plans = {"sliding window": (detection_loader(train, 8), 3e-3),
-             "Fast R-CNN": (proposal_loader(train, proposals, recipe.batch_size), 1e-3),
+             "R-CNN": (proposal_loader(train, proposals["train"], 2), 1e-3),
+             "Fast R-CNN": (proposal_loader(train, proposals["train"], recipe.batch_size), 1e-3),
              "Faster R-CNN": (detection_loader(train, recipe.batch_size), faster_lr)}
     models = {}
     for name, (loader, lr) in plans.items():
         runtime.seed(0)
         models[name] = build[name]().to(device)
         fit(models[name], loader, steps=recipe.steps, lr=lr, desc=name)
+        found = detect(models[name], test, proposals["test"] if name in NEEDS_PROPOSALS else None)
+        map50 = detection_map(found, [t for _, t in test])["map_50"]
         save(copy.deepcopy(models[name]).half(), _file(name), trained_on=f"{recipe.n_train} scenes, seed 1",
-             steps=recipe.steps, lr=lr)
+             steps=recipe.steps, lr=lr, test_map50=round(map50, 4), test_scenes=f"{N_TEST} scenes, seed 2")
+        print(f"{name}: held-out mAP@0.5 {map50:.3f}")
     return models
 
 
-def load_family(device: torch.device | str = "cpu", recipe: Recipe | None = None) -> dict[str, nn.Module]:
-    """The four detectors of the R-CNN family in eval mode, from the weights train_family saved."""
+def load_family(device: torch.device | str = "cpu", recipe: Recipe | None = None
+                ) -> tuple[dict[str, nn.Module], dict[str, float]]:
+    """The four detectors of the R-CNN family in eval mode, from the weights train_family saved, and
+    the held-out mAP@0.5 of each (measured by train_family on the 50 test scenes)."""
     build, _ = _builders(recipe or Recipe())
-    models = {}
+    models, map50 = {}, {}
     for name, make in build.items():
         models[name] = make()
         if not _file(name).is_file():
             raise FileNotFoundError(f"no weights at {_file(name)}: run `python scripts/train_rcnn_family.py`")
-        load(models[name], _file(name))                  # float16 on disk, float32 in the model
+        map50[name] = load(models[name], _file(name))["test_map50"]   # float16 on disk, float32 in the model
         models[name].to(device).eval()
-    models["R-CNN"] = rcnn_from_fast_rcnn(models["Fast R-CNN"]).eval()
-    order = ("sliding window", "R-CNN", "Fast R-CNN", "Faster R-CNN")
-    return {name: models[name] for name in order}
+    return models, map50
