@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -26,12 +25,11 @@ from cvlib.data import Scenes
 from cvlib.metrics import detection_map
 from cvlib.models.detection import FasterRCNN, detect, detection_loader
 from cvlib.recipes.faster_rcnn import SPLIT_SEEDS, SWEEP, Recipe
-from cvlib.recipes.sweeps import as_json
+from cvlib.recipes.sweeps import store_sweep
 from cvlib.train import fit
 
 POOLERS = ("roi_pool", "roi_align")
 LRS = (1e-3, 2e-3)
-
 
 def run(recipe: Recipe, pooler: str, lr: float, seed: int) -> dict:
     """Train on the training scenes, score on the validation scenes."""
@@ -47,7 +45,6 @@ def run(recipe: Recipe, pooler: str, lr: float, seed: int) -> dict:
     return {"pooler": pooler, "lr": lr, "seed": seed, "val_map50": round(result["map_50"], 4),
             "val_map": round(result["map"], 4), "seconds": round(history.seconds, 1)}
 
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", choices=("quick", "full"), default="quick")
@@ -62,13 +59,9 @@ def main(argv=None) -> int:
         runs = list(pool.map(run, *zip(*[(recipe, p, lr, args.seed) for p, lr in grid])))
     for r in runs:
         print(json.dumps(r), flush=True)
-    sweeps = json.loads(args.out.read_text()) if args.out.is_file() else []
-    sweeps = [s for s in sweeps if s["recipe"] != as_json(recipe)]
-    sweeps.append({"recipe": asdict(recipe), "runs": runs})
-    args.out.write_text(json.dumps(sweeps, indent=1) + "\n")
+    store_sweep(args.out, recipe, runs=runs)
     print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

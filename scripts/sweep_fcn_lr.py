@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import multiprocessing
 import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
@@ -33,6 +32,7 @@ from cvlib import runtime
 from cvlib.models.segmentation.fcn import UPSAMPLING
 from cvlib.models.segmentation.semantic import SemanticData, evaluate
 from cvlib.recipes.fcn import SPLIT_SEEDS, Recipe, train_fcn
+from cvlib.recipes.sweeps import store_sweep
 
 OUT = Path(__file__).resolve().parent.parent / "chapters" / "01-semantic" / "lr_sweep.json"
 LRS = (2e-3, 4e-3, 8e-3)
@@ -107,10 +107,7 @@ def main():
             val_miou[m][str(lr)].append(round(score, 4))
             print(f"{m:13s} lr {lr:g} seed {s}: validation mIoU {score:.3f}  ({time.perf_counter() - start:.0f} s)",
                   flush=True)
-    sweeps = [s for s in (json.loads(args.out.read_text()) if args.out.is_file() else [])
-              if s["recipe"] != asdict(recipe)]
-    sweeps.append({"recipe": asdict(recipe), "lrs": list(LRS), "seeds": list(args.seeds), "val_miou": val_miou})
-    args.out.write_text(json.dumps(sweeps, indent=1) + "\n")
+    store_sweep(args.out, recipe, lrs=list(LRS), seeds=list(args.seeds), val_miou=val_miou)
     print(f"wrote {args.out}")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -26,7 +26,7 @@ from cvlib.metrics import detection_map
 from cvlib.models.detection import detect
 from cvlib.recipes.one_stage import SPLIT_SEEDS, SWEEP, Recipe, chosen, train_one
 from cvlib.recipes.parallel import side_by_side
-from cvlib.recipes.sweeps import as_json
+from cvlib.recipes.sweeps import store_sweep
 
 # YOLO's grid cell (8 px: 12 x 12 cells on 96 px scenes; 16 px: 6 x 6) and learning rate; SSD's learning rate
 GRID = [{"model": "yolo", "cell": 8, "lr": 3e-3}, {"model": "yolo", "cell": 16, "lr": 3e-3},
@@ -74,10 +74,7 @@ def main(argv=None) -> int:
     runs += sweep(recipe, [{k: c[k] for k in grid[0]} for c in few], args)
     for r in runs:
         print(json.dumps(r), flush=True)
-    sweeps = json.loads(args.out.read_text()) if args.out.is_file() else []
-    sweeps = [s for s in sweeps if s["recipe"] != as_json(recipe)]
-    sweeps.append({"recipe": asdict(recipe), "runs": runs})
-    args.out.write_text(json.dumps(sweeps, indent=1) + "\n")
+    store_sweep(args.out, recipe, runs=runs)
     print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
     return 0
 

@@ -59,3 +59,13 @@ def test_the_committed_family_weights_load():
         assert not model.training
         assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
         assert 0 < map50[name] <= 1
+
+
+def test_store_sweep_replaces_only_the_sweep_of_the_same_recipe(tmp_path):
+    from cvlib.recipes.sweeps import find_sweep, store_sweep
+    path = tmp_path / "sweep.json"
+    store_sweep(path, Recipe(), runs=[1])
+    store_sweep(path, Recipe(steps=5), runs=[2])
+    store_sweep(path, Recipe(), runs=[3])
+    assert find_sweep(path, Recipe(), Recipe(), "cmd")["runs"] == [3]
+    assert find_sweep(path, Recipe(steps=5), Recipe(), "cmd")["runs"] == [2]

@@ -1,6 +1,7 @@
 """The sweep store both recipes share: a JSON list of sweeps, one per recipe (a dataclass).
 
     sweep = find_sweep(path, recipe, quick=Recipe(), command="python scripts/sweep_x.py")
+    store_sweep(path, recipe, runs=[...])          # the scripts: replace the sweep of `recipe`
 
 Each sweep is a dict with "recipe" (the recipe as a dict) and the sweep's results.
 """
@@ -37,3 +38,13 @@ def find_sweep(path: str | Path, recipe, quick, command: str) -> dict:
     if sweep is None:
         raise ValueError(f"{path} holds no sweep for the quick profile: run `{command}`")
     return sweep
+
+
+def store_sweep(path: str | Path, recipe, **results) -> None:
+    """Write {"recipe": recipe, **results} into the store at `path`, replacing the sweep of the same recipe
+    and keeping the others."""
+    path = Path(path)
+    sweeps = json.loads(path.read_text()) if path.is_file() else []
+    sweeps = [s for s in sweeps if s["recipe"] != as_json(recipe)]
+    sweeps.append({"recipe": asdict(recipe), **results})
+    path.write_text(json.dumps(sweeps, indent=1) + "\n")
