@@ -174,3 +174,20 @@ def test_short_training_is_finite(scenes):
     history = fit(model, instance_loader(scenes, 2), steps=4, lr=1e-3, progress=False)
     assert history.steps == 4 and all(torch.isfinite(torch.tensor(v)).all() for v in history.losses.values())
     assert "loss_mask" in history.losses and not model.training
+
+
+def test_chapter_recipe_builds_both_poolers():
+    from cvlib.recipes.faster_rcnn import SWEEP, load_sweep
+    from cvlib.recipes.mask_rcnn import Recipe
+
+    recipe = Recipe.for_profile("quick")
+    for pooler in ("roi_align", "roi_pool"):
+        model = MaskRCNN(recipe.config(pooler))
+        assert model.roi_heads.pooler.kind == model.roi_heads.mask_branch.pooler.kind == pooler
+        runs = [r for r in load_sweep(SWEEP, recipe.detector)["runs"] if r["pooler"] == pooler]
+        assert recipe.lr(pooler) == max(runs, key=lambda r: r["val_map50"])["lr"]
+    assert Recipe.for_profile("full").detector.steps > recipe.detector.steps
+    with pytest.raises(ValueError, match="profile"):
+        Recipe.for_profile("medium")
+    with pytest.raises(ValueError, match="no run with pooler"):
+        recipe.lr("max")

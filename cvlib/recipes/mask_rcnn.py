@@ -1,0 +1,87 @@
+"""The Mask R-CNN chapter's recipe: Faster R-CNN's, plus the mask branch; its trainings side by side.
+
+    recipe = Recipe.for_profile(runtime.profile())
+    cfg = recipe.config("roi_align")                 # a MaskRCNNConfig
+    lr = recipe.lr("roi_align")                      # the Faster R-CNN sweep's best for that pooler
+    models, histories = train_mask_rcnns(("roi_align", "roi_pool"), seed=0, train=train, recipe=recipe)
+
+The scenes, steps, batch and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`),
+and so is each pooler's learning rate: the best of `scripts/sweep_faster_rcnn.py` for that pooler
+on the validation scenes (Mask R-CNN is Faster R-CNN plus a branch, trained the same way).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .. import runtime
+from ..models.detection.mask_head import MaskHeadConfig
+from ..models.instance import MaskRCNN, MaskRCNNConfig, instance_loader
+from ..train import History, fit
+from .faster_rcnn import SPLIT_SEEDS, SWEEP, load_sweep
+from .faster_rcnn import Recipe as FasterRCNNRecipe
+from .parallel import side_by_side
+
+__all__ = ["Recipe", "SPLIT_SEEDS", "train_mask_rcnn", "train_mask_rcnns"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Faster R-CNN's recipe (scenes, budget, RPN) and the mask head's width and depth."""
+    detector: FasterRCNNRecipe = field(default_factory=FasterRCNNRecipe)
+    mask_channels: int = 32
+    mask_layers: int = 4
+
+    @staticmethod
+    def for_profile(profile: str) -> "Recipe":
+        detector = FasterRCNNRecipe.for_profile(profile)      # checks the profile's name
+        return Recipe(detector) if profile == "quick" else Recipe(detector, mask_channels=64)
+
+    def config(self, pooler: str) -> MaskRCNNConfig:
+        """Faster R-CNN's config with `pooler` ("roi_align" or "roi_pool") for both branches, and the mask head."""
+        return MaskRCNNConfig(faster_rcnn=self.detector.config(pooler),
+                              mask=MaskHeadConfig(channels=self.mask_channels, layers=self.mask_layers))
+
+    def lr(self, pooler: str) -> float:
+        """The learning rate of highest validation mAP@0.5 for `pooler` in the Faster R-CNN sweep."""
+        runs = [run for run in load_sweep(SWEEP, self.detector)["runs"] if run["pooler"] == pooler]
+        if not runs:
+            raise ValueError(f"the Faster R-CNN sweep has no run with pooler {pooler!r}")
+        return float(max(runs, key=lambda run: run["val_map50"])["lr"])
+
+
+def train_mask_rcnn(pooler: str, seed: int, train, recipe: Recipe, device: torch.device | str = "cpu",
+                    progress: bool = True) -> tuple[MaskRCNN, History]:
+    """A MaskRCNN with `pooler`, initialised from `seed`, trained on `train` ((image, target) pairs with
+    masks) for the recipe's steps at its learning rate; returns (model in eval mode, history)."""
+    runtime.seed(seed)
+    model = MaskRCNN(recipe.config(pooler)).to(device)
+    history = fit(model, instance_loader(train, recipe.detector.batch_size), steps=recipe.detector.steps,
+                  lr=recipe.lr(pooler), desc=f"Mask R-CNN, {pooler}", progress=progress)
+    return model, history
+
+
+def train_mask_rcnns(poolers, seed: int, train, recipe: Recipe, device: torch.device | str = "cpu",
+                     jobs: int | None = None) -> tuple[dict[str, MaskRCNN], dict[str, History]]:
+    """train_mask_rcnn for every pooler, from the same seed, side by side (`parallel.side_by_side`: one
+    process of one thread per training on a two-core CPU); returns ({pooler: model}, {pooler: history})."""
+    items = [(image, {k: t[k] for k in ("boxes", "labels", "masks")}) for image, t in train]
+    tasks = {p: (p, seed, items, recipe, device) for p in poolers}
+    done = side_by_side(_train_state, tasks, device, jobs, desc="Mask R-CNN trainings")
+    models, histories = {}, {}
+    for p, (state, history) in done.items():
+        models[p] = MaskRCNN(recipe.config(p)).to(device)
+        models[p].load_state_dict(state)
+        models[p].eval()
+        histories[p] = history
+    return models, histories
+
+
+def _train_state(pooler: str, seed: int, train, recipe: Recipe, device, threads: int | None):
+    """train_mask_rcnn with `threads` torch threads (None: torch's default): (state_dict on the CPU,
+    history), which pickle back from a worker process."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    model, history = train_mask_rcnn(pooler, seed, train, recipe, device, progress=False)
+    return {k: v.cpu() for k, v in model.state_dict().items()}, history
