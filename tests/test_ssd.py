@@ -80,7 +80,8 @@ def twins(cfg=None, size=96):
     return ours, theirs
 
 
-@pytest.mark.parametrize("cfg", [None, SSDConfig(neg_to_pos=1.0, min_ratio=0.2, aspect_ratios=((2.0,),) * 3)])
+@pytest.mark.parametrize("cfg", [None, SSDConfig(neg_to_pos=1.0, min_ratio=0.2, aspect_ratios=((2.0,),) * 3),
+                                 SSDConfig(backbone_map=True, extra_depth=1, aspect_ratios=((2.0,),) * 4)])
 def test_ssd_losses_equal_torchvision(cfg):
     images, targets = scenes()
     targets[1] = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}   # a scene without objects
@@ -127,3 +128,14 @@ def test_ssd_contract_and_bad_input():
 def test_ssd_config_checks(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SSDConfig(**kwargs)
+
+
+def test_hflip_mirrors_image_and_boxes():
+    from cvlib.models.detection.batching import hflip
+    image = torch.rand(3, 8, 10)
+    target = {"boxes": torch.tensor([[1.0, 2, 4, 6]]), "labels": torch.tensor([1])}
+    flipped, t = hflip(image, target)
+    assert torch.equal(flipped, image.flip(-1)) and torch.equal(t["boxes"], torch.tensor([[6.0, 2, 9, 6]]))
+    again, t2 = hflip(flipped, t)
+    assert torch.equal(again, image) and torch.equal(t2["boxes"], target["boxes"])
+    assert torch.equal(target["boxes"], torch.tensor([[1.0, 2, 4, 6]]))       # the input is not changed
