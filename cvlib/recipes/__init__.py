@@ -8,6 +8,8 @@
              rates chosen on validation scenes (scripts/sweep_one_stage.py)
     rcnn_family.py   Part 3: the R-CNN family trained once for the lecture's speed table
              (scripts/train_rcnn_family.py), and the R-CNN chapters' selective search
+    mask_rcnn.py   Part 5: the Mask R-CNN chapter's recipe (Faster R-CNN's, plus the mask head), both
+             poolers trained side by side
     sweeps.py   the sweep store the recipes use: one sweep per recipe in a JSON file
     parallel.py   independent trainings side by side, one process each on a CPU
 """
