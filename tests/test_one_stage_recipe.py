@@ -69,3 +69,23 @@ def test_store_sweep_replaces_only_the_sweep_of_the_same_recipe(tmp_path):
     store_sweep(path, Recipe(), runs=[3])
     assert find_sweep(path, Recipe(), Recipe(), "cmd")["runs"] == [3]
     assert find_sweep(path, Recipe(steps=5), Recipe(), "cmd")["runs"] == [2]
+
+
+def test_train_side_by_side_equals_train_one():
+    from dataclasses import replace
+    from cvlib.data import Scenes
+    from cvlib.recipes.one_stage import train_one, train_side_by_side
+    recipe = replace(Recipe(), n_train=8, steps=2)
+    train = [Scenes(8, seed=1, size=96)[i] for i in range(8)]
+    runs = {"yolo": (YOLOConfig(cell=8), 3e-3), "ssd": (SSDConfig(), 1e-3)}
+    models, histories = train_side_by_side(runs, 0, train, recipe)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))
+        alone = {name: train_one(cfg, lr, 0, train, recipe, progress=False) for name, (cfg, lr) in runs.items()}
+    finally:
+        torch.set_num_threads(threads)
+    for name, (model, history) in alone.items():
+        assert not models[name].training and histories[name].losses == history.losses
+        for a, b in zip(models[name].state_dict().values(), model.state_dict().values()):
+            torch.testing.assert_close(a, b)

@@ -26,7 +26,7 @@ from ..models.segmentation.fcn import DownUpFCN, FCNConfig
 from ..models.segmentation.semantic import SemanticData, class_weights, segmentation_step
 from ..train import History, fit
 from ..viz import Table
-from .parallel import side_by_side
+from .parallel import train_models
 from .sweeps import find_sweep
 
 SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}   # the Scenes seed of each split
@@ -86,28 +86,13 @@ def train_fcns(lrs: dict[str, float], seed: int, train: SemanticData, recipe: Re
     returns ({method: model}, {method: history}) in the order of `lrs`.
 
     The trainings are independent: on a CPU they run side by side in `jobs` processes
-    (`parallel.side_by_side`: default one per core, each with its share of the cores as torch
+    (`parallel.train_models`: default one per core, each with its share of the cores as torch
     threads), which is faster than one training at a time with every core; on a GPU one after
     the other. Each training is exactly train_fcn's with that many threads.
     """
     tasks = {m: (m, lr, seed, train, recipe, str(device)) for m, lr in lrs.items()}
-    trained = side_by_side(_train_state, tasks, device, jobs, desc="FCN trainings")
-    models, histories = {}, {}
-    for method, (state, history) in trained.items():
-        models[method] = DownUpFCN(recipe.fcn_config(method)).to(device)
-        models[method].load_state_dict(state)
-        models[method].eval()
-        histories[method] = history
-    return models, histories
-
-
-def _train_state(method: str, lr: float, seed: int, train: SemanticData, recipe: Recipe, device: str,
-                 threads: int | None):
-    """train_fcn as a side_by_side worker: (state_dict, history), which pickle back to the parent."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    model, history = train_fcn(method, lr, seed, train, recipe, device, progress=threads is None)
-    return model.state_dict(), history
+    return train_models(train_fcn, tasks, lambda m: DownUpFCN(recipe.fcn_config(m)), device, jobs,
+                        desc="FCN trainings")
 
 
 # ---------------------------------------------------------------- the sweep's results

@@ -21,7 +21,7 @@ from ..models.instance import MaskRCNN, MaskRCNNConfig, instance_loader
 from ..train import History, fit
 from .faster_rcnn import SPLIT_SEEDS, SWEEP, load_sweep
 from .faster_rcnn import Recipe as FasterRCNNRecipe
-from .parallel import side_by_side
+from .parallel import train_models
 
 __all__ = ["Recipe", "SPLIT_SEEDS", "train_mask_rcnn", "train_mask_rcnns"]
 
@@ -64,24 +64,11 @@ def train_mask_rcnn(pooler: str, seed: int, train, recipe: Recipe, device: torch
 
 def train_mask_rcnns(poolers, seed: int, train, recipe: Recipe, device: torch.device | str = "cpu",
                      jobs: int | None = None) -> tuple[dict[str, MaskRCNN], dict[str, History]]:
-    """train_mask_rcnn for every pooler, from the same seed, side by side (`parallel.side_by_side`: one
+    """train_mask_rcnn for every pooler, from the same seed, side by side (`parallel.train_models`: one
     process of one thread per training on a two-core CPU); returns ({pooler: model}, {pooler: history})."""
     items = [(image, {k: t[k] for k in ("boxes", "labels", "masks")}) for image, t in train]
     tasks = {p: (p, seed, items, recipe, device) for p in poolers}
-    done = side_by_side(_train_state, tasks, device, jobs, desc="Mask R-CNN trainings")
-    models, histories = {}, {}
-    for p, (state, history) in done.items():
-        models[p] = MaskRCNN(recipe.config(p)).to(device)
-        models[p].load_state_dict(state)
-        models[p].eval()
-        histories[p] = history
-    return models, histories
+    return train_models(train_mask_rcnn, tasks, lambda p: MaskRCNN(recipe.config(p)), device, jobs,
+                        desc="Mask R-CNN trainings")
 
 
-def _train_state(pooler: str, seed: int, train, recipe: Recipe, device, threads: int | None):
-    """train_mask_rcnn with `threads` torch threads (None: torch's default): (state_dict on the CPU,
-    history), which pickle back from a worker process."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    model, history = train_mask_rcnn(pooler, seed, train, recipe, device, progress=False)
-    return {k: v.cpu() for k, v in model.state_dict().items()}, history

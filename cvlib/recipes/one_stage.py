@@ -24,7 +24,7 @@ from .. import runtime
 from ..models.detection import SSD, YOLO, SSDConfig, YOLOConfig, detection_loader
 from ..train import History, fit
 from .faster_rcnn import SPLIT_SEEDS
-from .parallel import side_by_side
+from .parallel import train_models
 from .sweeps import find_sweep
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "03-detection" / "yolo_ssd_sweep.json"
@@ -73,26 +73,12 @@ def train_one(cfg: YOLOConfig | SSDConfig, lr: float, seed: int, train: list, re
     return model.eval(), history
 
 
-def _train_state(cfg, lr, seed, train, recipe, device, threads):
-    """train_one as a side_by_side worker: (state_dict, history)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    model, history = train_one(cfg, lr, seed, train, recipe, device, progress=threads is None)
-    return model.state_dict(), history
-
-
 def train_side_by_side(runs: dict[str, tuple], seed: int, train: list, recipe: Recipe,
                        device: torch.device | str = "cpu") -> tuple[dict, dict[str, History]]:
-    """train_one for each {name: (cfg, lr)}, side by side on a CPU (`parallel.side_by_side`);
+    """train_one for each {name: (cfg, lr)}, side by side on a CPU (`parallel.train_models`);
     returns ({name: model}, {name: history})."""
     tasks = {name: (cfg, lr, seed, train, recipe, str(device)) for name, (cfg, lr) in runs.items()}
-    models, histories = {}, {}
-    for name, (state, history) in side_by_side(_train_state, tasks, device, desc="trainings").items():
-        models[name] = build(runs[name][0]).to(device)
-        models[name].load_state_dict(state)
-        models[name].eval()
-        histories[name] = history
-    return models, histories
+    return train_models(train_one, tasks, lambda name: build(runs[name][0]), device)
 
 
 def load_sweep(path: str | Path, recipe: Recipe) -> dict:

@@ -1,6 +1,7 @@
 """Independent trainings side by side: one process per training on a CPU, one after the other on a GPU.
 
     results = side_by_side(worker, {"yolo": args, "ssd": args}, device)   # {name: worker(*args, threads)}
+    models, histories = train_models(train_fn, {name: args}, build, device)   # trainings: models back
 
 One training of a small model uses several CPU cores poorly, so two trainings in two processes of
 one torch thread each finish sooner than one after the other with every core. `worker` must be a
@@ -17,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable
 
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 
@@ -41,3 +43,31 @@ def side_by_side(worker: Callable, tasks: dict[str, tuple], device: torch.device
         for future in tqdm(as_completed(futures), total=len(futures), desc=f"{desc}, {jobs} at a time"):
             results[futures[future]] = future.result()
     return {name: results[name] for name in tasks}
+
+
+def train_models(train_fn: Callable, tasks: dict[str, tuple], build: Callable[[str], nn.Module],
+                 device: torch.device | str = "cpu", jobs: int | None = None, desc: str = "trainings"
+                 ) -> tuple[dict[str, nn.Module], dict]:
+    """train_fn(*args, progress=...) -> (model, history) for every (name, args) of `tasks`, side by side;
+    returns ({name: model in eval mode on `device`}, {name: history}), in the order of `tasks`.
+
+    train_fn must be a module-level function; each worker sends back its model's state_dict (on the
+    CPU) and history, loaded here into build(name), a fresh model of the same configuration."""
+    done = side_by_side(_trained_state, {name: (train_fn, args) for name, args in tasks.items()}, device,
+                        jobs, desc)
+    models, histories = {}, {}
+    for name, (state, history) in done.items():
+        models[name] = build(name).to(device)
+        models[name].load_state_dict(state)
+        models[name].eval()
+        histories[name] = history
+    return models, histories
+
+
+def _trained_state(train_fn: Callable, args: tuple, threads: int | None):
+    """train_fn(*args) with `threads` torch threads (None: torch's default, with a progress bar), as a
+    side_by_side worker: (state_dict on the CPU, history), which pickle back from a worker process."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    model, history = train_fn(*args, progress=threads is None)
+    return {k: v.cpu() for k, v in model.state_dict().items()}, history
