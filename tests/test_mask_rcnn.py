@@ -191,3 +191,17 @@ def test_chapter_recipe_builds_both_poolers():
         Recipe.for_profile("medium")
     with pytest.raises(ValueError, match="no run with pooler"):
         recipe.lr("max")
+
+
+def test_train_mask_rcnns_side_by_side_gives_trained_models_in_eval_mode():
+    from dataclasses import replace
+    from cvlib.data import Scenes
+    from cvlib.recipes.mask_rcnn import Recipe, train_mask_rcnns
+    recipe = Recipe()
+    recipe = replace(recipe, detector=replace(recipe.detector, steps=2))
+    train = [Scenes(4, seed=1, size=96)[i] for i in range(4)]
+    models, histories = train_mask_rcnns(("roi_align", "roi_pool"), 0, train, recipe)
+    assert list(models) == ["roi_align", "roi_pool"]
+    for pooler, model in models.items():
+        assert not model.training and model.cfg.faster_rcnn.roi_heads.pooler == pooler
+        assert histories[pooler].steps == 2 and "loss_mask" in histories[pooler].losses
