@@ -171,3 +171,51 @@ def test_photos_are_bundled_and_in_image_layout():
     assert patches.shape == (200, 1, 25, 25) and labels.sum() == 100
     with pytest.raises(ValueError, match="unknown photo"):
         photos.load("mona_lisa")
+
+
+# Checksums of images, boxes, masks, keypoints and labels taken before the captions got their grammar
+# (issue 13): the captions changed, the rendered scenes must not.
+RENDER_SHA256 = {
+    "default": ((120, 0, {}), "104209c1774cdf0b3182c3f2dba452aead9ebf77d54fc340fcea4771c6c3644e"),
+    "crowded": ((80, 5, dict(n_objects=(3, 4), classes=("person", "square"))),
+                "e18f5df0e3672eae25ccd9e2c80dc3d0885de2f2fd0d8eb0952b56b30e858fb6"),
+    "single_person_96": ((60, 2, dict(size=96, n_objects=(1, 1), classes=("person",))),
+                         "a9b5f316dc327b64da26fc3c725a1b757bcd58bef6d89b0bb86127aa4caa3df5"),
+    "plain_64": ((60, 7, dict(size=64, background="plain")),
+                 "c99feb295d66cf6ec9dbd2e55ce496aa8c5f9e7ab6d4768d21234bd031e97cd7"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RENDER_SHA256))
+def test_rendering_unchanged_by_the_captions(name):
+    import hashlib
+    (n, seed, kw), expected = RENDER_SHA256[name]
+    h = hashlib.sha256()
+    for image, t in Scenes(n, seed=seed, **kw):
+        for x in (image, t["boxes"], t["masks"], t["keypoints"], t["labels"]):
+            h.update(x.contiguous().numpy().tobytes())
+    assert h.hexdigest() == expected
+
+
+def test_captions_follow_the_grammar_and_say_what_is_drawn():
+    from cvlib.data.captions import HIDDEN_AT, parse, where
+    ds = Scenes(60, seed=4, n_objects=(3, 4))
+    seen_hidden = False
+    for i in range(len(ds)):
+        _, t = ds[i]
+        for caption, label, box in zip(t["captions"], t["labels"], t["boxes"]):
+            attrs = parse(caption)
+            assert attrs["shape"] == CLASSES[label]
+            assert attrs["where"] == where(box, 128)
+            assert (attrs["pose"] is not None) == (CLASSES[label] == "person")
+            seen_hidden |= attrs["hidden"]
+    assert seen_hidden and 0 < HIDDEN_AT < 1
+
+
+def test_parse_refuses_a_caption_outside_the_grammar():
+    from cvlib.data.captions import parse
+    with pytest.raises(ValueError, match="not a caption of the Scenes grammar"):
+        parse("a purple dog")
+    assert parse("small red circle at", strict=False)["where"] is None
+    assert parse("person in red kicking at the top left partly hidden") == dict(
+        size=None, colour="red", shape="person", pose="kicking", where="at the top left", hidden=True)

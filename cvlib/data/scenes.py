@@ -14,7 +14,8 @@ Item = (image, target):
         masks     uint8 [N, H, W], visible pixels of each object
         keypoints float32 [N, 14, 3], (x, y, v) in JOINTS order; v = 2 visible,
                   1 occluded by a later object; all zeros for non-person objects
-        captions  list[str] of length N, e.g. "small red circle"
+        captions  list[str] of length N, e.g. "small red circle at the top left partly hidden"
+                  (the grammar of `captions.py`: size, colour, shape or pose, place, occlusion)
         semantic  int64 [H, W], the class of every pixel (0 = background)
         image_id  int, the index
 """
@@ -29,6 +30,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..checks import check_number, check_numbers
+from .captions import describe
 from .person import JOINTS, POSES, person_joints, person_mask
 from .raster import inside_polygon, pixel_grid, rotate
 
@@ -135,7 +137,7 @@ def render(rng: np.random.Generator, cfg: ScenesConfig, grid=None):
     """Draw one scene. Returns (image float32 tensor [3, H, W], target dict)."""
     px, py = grid if grid is not None else pixel_grid(cfg.size, cfg.size)
     image = _background(rng, cfg)
-    objects = []  # dicts: label, mask (full, bool), colour, keypoints, caption
+    objects = []  # dicts: label, mask (full, bool), colour, joints, words (of the caption)
     wanted = int(rng.integers(cfg.n_objects[0], cfg.n_objects[1] + 1))
     for _ in range(wanted * 8):
         if len(objects) == wanted:
@@ -175,7 +177,8 @@ def render(rng: np.random.Generator, cfg: ScenesConfig, grid=None):
         "labels": torch.tensor([o["label"] for o in objects], dtype=torch.int64),
         "masks": torch.from_numpy(visible.astype(np.uint8)),
         "keypoints": torch.from_numpy(keypoints),
-        "captions": [o["caption"] for o in objects],
+        "captions": [describe(o["words"], boxes[k], 1 - visible[k].sum() / o["mask"].sum(), s)
+                     for k, o in enumerate(objects)],
         "semantic": torch.from_numpy(semantic),
     }
     return torch.from_numpy(image.clip(0, 1).astype(np.float32)), target
@@ -212,8 +215,8 @@ def _sample_object(rng, cfg: ScenesConfig, px, py) -> dict:
         lo, hi = joints.min(0) - margin, joints.max(0) + margin
         joints = joints + np.clip(0, 1 - lo, None) - np.clip(hi - (s - 1), 0, None)
         mask = person_mask(joints, h, px, py)
-        caption = f"person in {colour_name} {pose}"
-        return dict(label=CLASSES.index(cls), mask=mask, colour=colour, joints=joints, caption=caption)
+        words = dict(colour=colour_name, pose=pose)
+        return dict(label=CLASSES.index(cls), mask=mask, colour=colour, joints=joints, words=words)
 
     scale = rng.uniform(*cfg.shape_scale)
     r = scale * s / 2
@@ -235,8 +238,8 @@ def _sample_object(rng, cfg: ScenesConfig, px, py) -> dict:
         mask = np.zeros(px.shape, bool)
         for bar in bars:
             mask |= inside_polygon(px, py, rotate(bar, (cx, cy), angle))
-    caption = f"{_size_word(scale, *cfg.shape_scale)} {colour_name} {cls}"
-    return dict(label=CLASSES.index(cls), mask=mask, colour=colour, joints=None, caption=caption)
+    words = dict(size=_size_word(scale, *cfg.shape_scale), colour=colour_name, shape=cls)
+    return dict(label=CLASSES.index(cls), mask=mask, colour=colour, joints=None, words=words)
 
 
 def _background(rng, cfg: ScenesConfig) -> np.ndarray:
