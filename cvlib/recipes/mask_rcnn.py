@@ -17,13 +17,16 @@ import torch
 
 from .. import runtime
 from ..models.detection.mask_head import MaskHeadConfig
-from ..models.instance import MaskRCNN, MaskRCNNConfig, instance_loader
+from ..models.detection import detection_loader
+from ..models.instance import MaskRCNN, MaskRCNNConfig
 from ..train import History, fit
 from .faster_rcnn import SPLIT_SEEDS, SWEEP, load_sweep
 from .faster_rcnn import Recipe as FasterRCNNRecipe
 from .parallel import train_models
 
-__all__ = ["Recipe", "SPLIT_SEEDS", "train_mask_rcnn", "train_mask_rcnns"]
+__all__ = ["KEYS", "Recipe", "SPLIT_SEEDS", "train_mask_rcnn", "train_mask_rcnns"]
+
+KEYS = ("boxes", "labels", "masks")      # what Mask R-CNN trains on
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ def train_mask_rcnn(pooler: str, seed: int, train, recipe: Recipe, device: torch
     masks) for the recipe's steps at its learning rate; returns (model in eval mode, history)."""
     runtime.seed(seed)
     model = MaskRCNN(recipe.config(pooler)).to(device)
-    history = fit(model, instance_loader(train, recipe.detector.batch_size), steps=recipe.detector.steps,
-                  lr=recipe.lr(pooler), desc=f"Mask R-CNN, {pooler}", progress=progress)
+    loader = detection_loader(train, recipe.detector.batch_size, keys=KEYS)
+    history = fit(model, loader, steps=recipe.detector.steps, lr=recipe.lr(pooler),
+                  desc=f"Mask R-CNN, {pooler}", progress=progress)
     return model, history
 
 
@@ -66,7 +70,7 @@ def train_mask_rcnns(poolers, seed: int, train, recipe: Recipe, device: torch.de
                      jobs: int | None = None) -> tuple[dict[str, MaskRCNN], dict[str, History]]:
     """train_mask_rcnn for every pooler, from the same seed, side by side (`parallel.train_models`: one
     process of one thread per training on a two-core CPU); returns ({pooler: model}, {pooler: history})."""
-    items = [(image, {k: t[k] for k in ("boxes", "labels", "masks")}) for image, t in train]
+    items = [(image, {k: t[k] for k in KEYS}) for image, t in train]
     tasks = {p: (p, seed, items, recipe, device) for p in poolers}
     return train_models(train_mask_rcnn, tasks, lambda p: MaskRCNN(recipe.config(p)), device, jobs,
                         desc="Mask R-CNN trainings")

@@ -46,10 +46,18 @@ def proposal_loader(data, proposals: list[Tensor], batch_size: int) -> DataLoade
 
 
 def hflip(image: Tensor, target: dict) -> tuple[Tensor, dict]:
-    """The mirror image of a scene, image [3, H, W] and its boxes [G, 4] (xyxy pixels): x -> W - x."""
+    """The mirror image of a scene, image [3, H, W] and its boxes [G, 4] (xyxy pixels): x -> W - x;
+    masks [G, H, W], if the target has them, mirrored too. Keypoints are refused: a mirrored person's
+    left joints would become its right ones, which a flip of the x column alone does not say."""
+    if "keypoints" in target:
+        raise ValueError("hflip cannot mirror keypoints (left and right joints would swap); "
+                         "train keypoint models with flip=False")
     boxes = target["boxes"].clone()
     boxes[:, [0, 2]] = image.shape[-1] - target["boxes"][:, [2, 0]]
-    return image.flip(-1), {**target, "boxes": boxes}
+    flipped = {**target, "boxes": boxes}
+    if "masks" in target:
+        flipped["masks"] = target["masks"].flip(-1)
+    return image.flip(-1), flipped
 
 
 def _flip_half(batch: list) -> tuple:
@@ -57,11 +65,17 @@ def _flip_half(batch: list) -> tuple:
     return Scenes.collate([hflip(*item) if torch.rand(()) < 0.5 else item for item in batch])
 
 
-def detection_loader(data, batch_size: int, flip: bool = False) -> DataLoader:
-    """Shuffled batches (images, targets) with boxes and labels, for detectors that propose their own boxes;
-    flip: mirror each scene left to right with probability 1/2 (more scenes to learn from, at no cost)."""
-    items = [(image, boxes_and_labels(t)) for image, t in data]
-    return DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=_flip_half if flip else Scenes.collate)
+def detection_loader(data, batch_size: int, flip: bool = False, keys: tuple[str, ...] = ("boxes", "labels"),
+                     shuffle: bool = True) -> DataLoader:
+    """Batches (images, targets) of (image, target) pairs, e.g. a Scenes, shuffled, the targets cut to
+    `keys`: boxes and labels for the detectors, plus "masks" for Mask R-CNN or "keypoints" for keypoint
+    R-CNN. flip: mirror each scene left to right with probability 1/2 (more scenes to learn from, at no
+    cost; not with keypoints, see hflip)."""
+    if flip and "keypoints" in keys:
+        raise ValueError("flip=True cannot mirror keypoints (left and right joints would swap); use flip=False")
+    items = [(image, {k: t[k] for k in keys}) for image, t in data]
+    return DataLoader(items, batch_size=batch_size, shuffle=shuffle,
+                      collate_fn=_flip_half if flip else Scenes.collate)
 
 
 @torch.no_grad()

@@ -5,7 +5,8 @@
     detections = model(images)                # eval mode: list of dicts boxes, labels, scores
 
 images: list of float [3, H_i, W_i] in 0..1; targets: list of dicts with boxes [G_i, 4] (xyxy
-pixels) and labels int64 [G_i] (1 .. num_classes - 1; 0 is background). Detectors that take
+pixels) and labels int64 [G_i] (1 .. num_classes - 1; 0 is background), plus masks or keypoints
+where the RoI heads have a mask or keypoint branch (`target_rules`). Detectors that take
 proposals (R-CNN, Fast R-CNN) also accept proposals=[Tensor[N_i, 4], ...].
 
 1. the backbone runs once on the padded batch: features [B, C, h, w] (R-CNN's is the identity:
@@ -64,10 +65,17 @@ class TwoStageDetector(nn.Module):
         self.backbone, self.proposal_generator, self.roi_heads = backbone, proposal_generator, roi_heads
         self.num_classes = num_classes
 
+    def target_rules(self) -> dict:
+        """What a training target must hold, from the branches of the RoI heads: {"keys": boxes, labels
+        (+ masks with a mask branch, + keypoints with a keypoint branch), "num_keypoints"} (check_targets)."""
+        mask, keypoint = (getattr(self.roi_heads, f"{b}_branch", None) for b in ("mask", "keypoint"))
+        keys = ("boxes", "labels") + ("masks",) * (mask is not None) + ("keypoints",) * (keypoint is not None)
+        return {"keys": keys, "num_keypoints": keypoint.cfg.num_keypoints if keypoint is not None else None}
+
     def forward(self, images: list[Tensor], targets: list[dict] | None = None,
                 proposals: list[Tensor] | None = None):
         images = check_detector_inputs(images, targets, training=self.training, num_classes=self.num_classes,
-                                       weights=next(self.parameters()))
+                                       weights=next(self.parameters()), **self.target_rules())
         sizes = [tuple(image.shape[-2:]) for image in images]
         features = self.backbone(batch_images(images, getattr(self.backbone, "stride", 1)))
         proposals, proposal_losses = self.proposal_generator(images, features, sizes, targets if self.training

@@ -6,8 +6,9 @@
                                       # keypoints_scores [D, 14]
 
 targets: Faster R-CNN's (boxes, labels) plus keypoints [G, 14, 3] (x, y, visibility 2 visible, 1
-occluded, 0 for objects without joints: what `Scenes` gives), checked by
-`targets.check_instance_targets`.
+occluded, 0 for objects without joints: what `Scenes` gives), checked by `cvlib.checks.check_targets`
+(TwoStageDetector.target_rules: the keypoint branch asks for keypoints with its number of joints).
+Batches: `detection_loader(data, batch_size, keys=("boxes", "labels", "keypoints"))`.
 
 Backbone -> RegionProposalNetwork -> RoIHeads(box branch + `KeypointBranch`): every class is still
 detected by the box branch; the keypoint branch trains on the object RoIs of the person class only
@@ -18,14 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torch import Tensor
-
-from ...checks import check_images
 from ..detection.faster_rcnn import FasterRCNN, FasterRCNNConfig
 from ..detection.keypoint_head import KeypointBranch, KeypointHeadConfig
 from ..detection.poolers import RoIPooler
 from ..detection.roi_heads import RoIHeadsConfig
-from .targets import check_instance_targets
 
 
 @dataclass
@@ -51,10 +48,3 @@ class KeypointRCNN(FasterRCNN):
         pooler = RoIPooler(cfg.faster_rcnn.roi_heads.pooler, cfg.keypoint.pool_size, self.backbone.stride)
         self.roi_heads.keypoint_branch = KeypointBranch(pooler, self.backbone.out_channels, cfg.keypoint)
         self.cfg = cfg
-
-    def forward(self, images: list[Tensor], targets: list[dict] | None = None,
-                proposals: list[Tensor] | None = None):
-        if self.training and targets is not None:
-            check_instance_targets(targets, check_images(images), self.num_classes,
-                                   num_keypoints=self.cfg.keypoint.num_keypoints)
-        return super().forward(images, targets, proposals)

@@ -5,7 +5,8 @@
     detections = model(images)        # eval mode: boxes, labels, scores and masks [D, 1, H, W] in 0..1
 
 targets: Faster R-CNN's (boxes [G, 4] xyxy pixels, labels [G]) plus masks [G, H, W], 0/1 (what
-`Scenes` gives), checked by `targets.check_instance_targets`.
+`Scenes` gives), checked by `cvlib.checks.check_targets` (TwoStageDetector.target_rules: the mask
+branch asks for masks). Batches: `detection_loader(data, batch_size, keys=("boxes", "labels", "masks"))`.
 
 Backbone -> RegionProposalNetwork -> RoIHeads(box branch + `MaskBranch`): the box branch is Faster
 R-CNN's, unchanged; the mask branch pools each object RoI again, at 14 x 14, runs a small FCN on it
@@ -18,14 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torch import Tensor
-
-from ...checks import check_images
 from ..detection.faster_rcnn import FasterRCNN, FasterRCNNConfig
 from ..detection.mask_head import MaskBranch, MaskHeadConfig
 from ..detection.poolers import RoIPooler
 from ..detection.roi_heads import RoIHeadsConfig
-from .targets import check_instance_targets
 
 
 @dataclass
@@ -45,9 +42,3 @@ class MaskRCNN(FasterRCNN):
         pooler = RoIPooler(cfg.faster_rcnn.roi_heads.pooler, cfg.mask.pool_size, self.backbone.stride)
         self.roi_heads.mask_branch = MaskBranch(pooler, self.backbone.out_channels, self.num_classes, cfg.mask)
         self.cfg = cfg
-
-    def forward(self, images: list[Tensor], targets: list[dict] | None = None,
-                proposals: list[Tensor] | None = None):
-        if self.training and targets is not None:
-            check_instance_targets(targets, check_images(images), self.num_classes, masks=True)
-        return super().forward(images, targets, proposals)
