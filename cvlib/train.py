@@ -24,9 +24,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .checks import check_number
+from .progress import progress_bar
 
 
 @dataclass
@@ -100,7 +100,7 @@ def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, sec
 
     history = History()
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=True)
+    bar = progress_bar(total=steps, desc=desc, enabled=progress)
     batches = _cycle(data)
     while True:
         if steps is not None and history.steps >= steps:
@@ -125,7 +125,7 @@ def fit(model: torch.nn.Module, data: Iterable, steps: int | None = None, *, sec
         history.steps += 1
         bar.update(1)
         if history.steps % 10 == 0:
-            bar.set_postfix(loss=f"{history.last():.3f}")
+            bar.set_postfix(loss=f"{history.last():.3f}", refresh=False)
     bar.close()
     history.seconds = time.perf_counter() - start
     model.eval()

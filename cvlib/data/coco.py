@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from ..progress import progress_bar
 from .person import JOINTS, SKELETON
 from .scenes import CLASSES
 
@@ -18,7 +18,7 @@ def to_coco(dataset, progress: bool = False) -> dict:
     from pycocotools import mask as mask_utils
 
     images, annotations = [], []
-    for index in tqdm(range(len(dataset)), desc="to_coco", disable=not progress):
+    for index in progress_bar(range(len(dataset)), desc="to_coco", enabled=progress):
         image, target = dataset[index]
         h, w = image.shape[-2:]
         image_id = int(target.get("image_id", index))

@@ -19,7 +19,8 @@ from typing import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+
+from ..progress import progress_bar
 
 
 def side_by_side(worker: Callable, tasks: dict[str, tuple], device: torch.device | str = "cpu",
@@ -40,7 +41,7 @@ def side_by_side(worker: Callable, tasks: dict[str, tuple], device: torch.device
     # spawn: fresh processes, safe after torch has started its threads
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(worker, *args, threads): name for name, args in tasks.items()}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=f"{desc}, {jobs} at a time"):
+        for future in progress_bar(as_completed(futures), total=len(futures), desc=f"{desc}, {jobs} at a time"):
             results[futures[future]] = future.result()
     return {name: results[name] for name in tasks}
 

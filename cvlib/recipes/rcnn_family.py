@@ -20,7 +20,6 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from .. import runtime
 from ..data import Scenes
@@ -28,6 +27,7 @@ from ..metrics import detection_map
 from ..models.detection import (RCNN, FastRCNN, FastRCNNConfig, FasterRCNN, RCNNConfig, RoIHeadsConfig,
                                 SlidingWindowConfig, SlidingWindowDetector, detect, detection_loader,
                                 proposal_loader)
+from ..progress import progress_bar
 from ..proposals import FAST, Strategy, selective_search
 from ..train import fit, load, save
 from .faster_rcnn import SPLIT_SEEDS, SWEEP, Recipe, chosen, load_sweep
@@ -66,7 +66,7 @@ def train_family(recipe: Recipe | None = None, device: torch.device | str = "cpu
               for split, n in (("train", recipe.n_train), ("test", N_TEST))}
     train, test = ([s[i] for i in range(len(s))] for s in scenes.values())
     build, faster_lr = _builders(recipe)
-    proposals = {split: [propose(image) for image, _ in tqdm(items, desc=f"selective search ({split})")]
+    proposals = {split: [propose(image) for image, _ in progress_bar(items, desc=f"selective search ({split})")]
                  for split, items in (("train", train), ("test", test))}
     plans = {"sliding window": (detection_loader(train, 8), 3e-3),
              "R-CNN": (proposal_loader(train, proposals["train"], 2), 1e-3),
