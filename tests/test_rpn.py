@@ -6,7 +6,7 @@ from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.rpn import RegionProposalNetwork as TorchRPN, RPNHead as TorchHead
 
 from cvlib.data import Scenes
-from cvlib.models.detection import RegionProposalNetwork, RPNConfig
+from cvlib.models.detection import RegionProposalNetwork, RoIHeadsConfig, RPNConfig
 
 CFG = RPNConfig(sizes=(12, 24, 48), ratios=(0.5, 1.0, 2.0), pre_nms_top_n_train=300, post_nms_top_n_train=200,
                 pre_nms_top_n_test=200, post_nms_top_n_test=100, batch_size_per_image=64)
@@ -79,11 +79,26 @@ def test_an_image_without_objects_is_all_background():
     torch.testing.assert_close(losses["loss_objectness"], their_losses["loss_objectness"])
 
 
+@pytest.mark.parametrize("field, value, words", [
+    ("bg_iou", 0.8, "bg_iou <= fg_iou"), ("fg_iou", 1.5, "rpn.fg_iou"), ("nms_thresh", -0.1, "rpn.nms_thresh"),
+    ("post_nms_top_n_test", 0, "post_nms_top_n_test"), ("batch_size_per_image", 2.5, "batch_size_per_image"),
+    ("positive_fraction", 0.0, "positive_fraction"), ("sizes", (16, -4), "rpn.sizes"),
+    ("ratios", (0.5, float("nan")), "rpn.ratios"), ("min_size", -1, "min_size"),
+    ("score_thresh", 1.0, "score_thresh")])
+def test_rpn_config_checks_its_numbers(field, value, words):
+    with pytest.raises((ValueError, TypeError), match=words):
+        RPNConfig(**{field: value})
+
+
+@pytest.mark.parametrize("field, value", [("pool_size", 0), ("hidden", 1.5), ("rois_per_image", -2),
+                                          ("nms_thresh", 1.2), ("positive_fraction", 0), ("score_thresh", 1),
+                                          ("box_weights", (10, 10, 0, 5)), ("detections_per_img", 0)])
+def test_roi_heads_config_checks_its_numbers(field, value):
+    with pytest.raises((ValueError, TypeError), match=f"roi_heads.{field}"):
+        RoIHeadsConfig(**{field: value})
+
+
 def test_config_and_proposals_argument_are_checked():
-    with pytest.raises(ValueError, match="bg_iou <= fg_iou"):
-        RPNConfig(fg_iou=0.3, bg_iou=0.7)
-    with pytest.raises(ValueError, match="post_nms_top_n_test"):
-        RPNConfig(post_nms_top_n_test=0)
     ours, _ = pair()
     images, _, features = inputs()
     with pytest.raises(ValueError, match="proposes its own boxes"):

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes
 
+from ...checks import check_number, check_numbers
 from ...ops.boxes import BoxCoder
 from .keypoint_head import KeypointBranch
 from .mask_head import MaskBranch
@@ -53,8 +54,20 @@ class RoIHeadsConfig:
     detections_per_img: int = 100
 
     def __post_init__(self):
+        """Each number in its range (ValueError naming the field)."""
         if self.pooler not in POOLERS:
             raise ValueError(f"pooler must be one of {POOLERS}, got {self.pooler!r}")
+        for name in ("pool_size", "hidden", "rois_per_image", "detections_per_img"):
+            check_number(getattr(self, name), f"roi_heads.{name}", integer=True, low=1)
+        for name in ("fg_iou", "bg_iou", "nms_thresh"):
+            check_number(getattr(self, name), f"roi_heads.{name} (an IoU)", low=0, high=1)
+        check_number(self.positive_fraction, "roi_heads.positive_fraction", low=0, high=1, low_open=True)
+        check_number(self.score_thresh, "roi_heads.score_thresh (a probability)", low=0, high=1,
+                     high_open=True)
+        check_numbers(self.box_weights, "roi_heads.box_weights", low=0, low_open=True)
+        if self.bg_iou > self.fg_iou:
+            raise ValueError(f"roi_heads.bg_iou = {self.bg_iou} is above roi_heads.fg_iou = {self.fg_iou}; a "
+                             "proposal below bg_iou is background, above fg_iou an object: bg_iou <= fg_iou")
 
 
 class BoxHead(nn.Module):

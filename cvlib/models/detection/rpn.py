@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import batched_nms, clip_boxes_to_image, remove_small_boxes
 
+from ...checks import check_number, check_numbers
 from ...ops.boxes import BoxCoder
 from .anchors import AnchorGenerator
 from .matching import BalancedSampler, Matcher, match_labels
@@ -51,11 +52,20 @@ class RPNConfig:
     score_thresh: float = 0.0                      # objectness probability a proposal needs
 
     def __post_init__(self):
-        if not 0 <= self.bg_iou <= self.fg_iou <= 1:
-            raise ValueError(f"RPNConfig needs 0 <= bg_iou <= fg_iou <= 1, got {self.bg_iou}, {self.fg_iou}")
-        for name in ("pre_nms_top_n_train", "pre_nms_top_n_test", "post_nms_top_n_train", "post_nms_top_n_test"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"RPNConfig.{name} must be >= 1, got {getattr(self, name)}")
+        """Each number in its range (ValueError naming the field)."""
+        check_numbers(self.sizes, "rpn.sizes (anchor sides, pixels)", low=0, low_open=True)
+        check_numbers(self.ratios, "rpn.ratios (anchor height / width)", low=0, low_open=True)
+        for name in ("fg_iou", "bg_iou", "nms_thresh"):
+            check_number(getattr(self, name), f"rpn.{name} (an IoU)", low=0, high=1)
+        if self.bg_iou > self.fg_iou:
+            raise ValueError(f"rpn.bg_iou = {self.bg_iou} is above rpn.fg_iou = {self.fg_iou}; an anchor "
+                             "below bg_iou is background, above fg_iou an object: bg_iou <= fg_iou")
+        for name in ("batch_size_per_image", "pre_nms_top_n_train", "pre_nms_top_n_test",
+                     "post_nms_top_n_train", "post_nms_top_n_test"):
+            check_number(getattr(self, name), f"rpn.{name}", integer=True, low=1)
+        check_number(self.positive_fraction, "rpn.positive_fraction", low=0, high=1, low_open=True)
+        check_number(self.min_size, "rpn.min_size (pixels)", low=0)
+        check_number(self.score_thresh, "rpn.score_thresh (a probability)", low=0, high=1, high_open=True)
 
 
 class RPNHead(nn.Module):

@@ -39,22 +39,6 @@ class DetectorConfig:
     def __post_init__(self):
         check_number(self.num_classes, "num_classes (it counts the background too)", integer=True, low=2)
         check_numbers(self.channels, "channels", integer=True, low=1)
-        check_roi_heads(self.roi_heads)
-
-
-def check_roi_heads(cfg: RoIHeadsConfig) -> None:
-    """The RoI heads' numbers, each in its range (ValueError naming the field); run where a detector's
-    config is built."""
-    for name in ("pool_size", "hidden", "rois_per_image", "detections_per_img"):
-        check_number(getattr(cfg, name), f"roi_heads.{name}", integer=True, low=1)
-    for name in ("fg_iou", "bg_iou", "nms_thresh"):
-        check_number(getattr(cfg, name), f"roi_heads.{name} (an IoU)", low=0, high=1)
-    check_number(cfg.positive_fraction, "roi_heads.positive_fraction", low=0, high=1, low_open=True)
-    check_number(cfg.score_thresh, "roi_heads.score_thresh (a probability)", low=0, high=1, high_open=True)
-    check_numbers(cfg.box_weights, "roi_heads.box_weights", low=0, low_open=True)
-    if cfg.bg_iou > cfg.fg_iou:
-        raise ValueError(f"roi_heads.bg_iou = {cfg.bg_iou} is above roi_heads.fg_iou = {cfg.fg_iou}; "
-                         "a proposal below bg_iou is background, above fg_iou an object: bg_iou <= fg_iou")
 
 
 class TwoStageDetector(nn.Module):
