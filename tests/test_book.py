@@ -112,7 +112,8 @@ def test_formulas_and_icons_render(book, browser):
     assert icon_font_loaded, "the icon font did not load"
 
 
-@pytest.mark.parametrize("page", ["00-data/scenes", "03-detection/faster_rcnn", "03-detection/yolo_ssd"])
+@pytest.mark.parametrize("page", ["00-data/scenes", "03-detection/faster_rcnn", "03-detection/yolo_ssd",
+                                  "05-instance/mask_rcnn", "05-instance/keypoint_rcnn"])
 def test_steppers_step_without_kernel(book, browser, page):
     open_page(browser, HTML / "chapters" / f"{page}.html")
     steppers = browser.find_elements("css selector", ".cvlib-stepper")
