@@ -1,6 +1,7 @@
 """What a model costs: multiply-adds, activation memory, time per call (every speed table uses it).
 
     macs = count_macs(model, images)                 # conv, transpose-conv and linear multiply-adds
+    per_layer = macs_by_layer(model, images)         # the same, {layer name: multiply-adds}
     nbytes = activation_bytes(model, images)         # every layer's output in one forward pass
     seconds = median_seconds(lambda: model([image]), repeat=5)
 
@@ -22,20 +23,27 @@ from torch import Tensor, nn
 
 def count_macs(model: nn.Module, images: Tensor) -> int:
     """Multiply-accumulates of the convolution and linear layers in one forward pass of `images`."""
-    total = 0
+    return sum(macs_by_layer(model, images).values())
+
+
+def macs_by_layer(model: nn.Module, images: Tensor) -> dict[str, int]:
+    """{layer name: multiply-accumulates} of each convolution, transpose-convolution and linear layer
+    in one forward pass of `images`, in the order they ran (a layer run twice counts twice)."""
+    macs: dict[nn.Module, int] = {}
 
     def hook(module, inputs, output):
-        nonlocal total
         kh, kw = getattr(module, "kernel_size", (1, 1))
         if isinstance(module, nn.Conv2d):             # every output value: C_in / groups x kh x kw products
-            total += output.numel() * module.in_channels // module.groups * kh * kw
+            n = output.numel() * module.in_channels // module.groups * kh * kw
         elif isinstance(module, nn.ConvTranspose2d):  # every input value stamps C_out / groups x kh x kw
-            total += inputs[0].numel() * module.out_channels // module.groups * kh * kw
-        elif isinstance(module, nn.Linear):
-            total += output.numel() * module.in_features
+            n = inputs[0].numel() * module.out_channels // module.groups * kh * kw
+        else:                                         # nn.Linear
+            n = output.numel() * module.in_features
+        macs[module] = macs.get(module, 0) + int(n)
 
     _forward_with_hook(model, images, hook, lambda m: isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)))
-    return int(total)
+    names = {m: name for name, m in model.named_modules()}
+    return {names[m]: n for m, n in macs.items()}
 
 
 def activation_bytes(model: nn.Module, images: Tensor) -> int:

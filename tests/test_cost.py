@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from cvlib.cost import activation_bytes, count_macs, median_seconds, timed_call
+from cvlib.cost import activation_bytes, count_macs, macs_by_layer, median_seconds, timed_call
 
 
 def test_count_macs_and_activation_bytes_by_hand():
@@ -34,3 +34,11 @@ def test_median_seconds_calls_warmup_plus_repeat_times():
     assert timed_call(sum, [1, 2])[1] == 3
     with pytest.raises(ValueError, match="repeat"):
         median_seconds(calls.append, 1, repeat=0)
+
+
+def test_macs_by_layer_names_each_layer_and_sums_to_count_macs():
+    model = nn.Sequential(nn.Conv2d(3, 5, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(5 * 8 * 8, 7))
+    x = torch.rand(2, 3, 8, 8)
+    per_layer = macs_by_layer(model, x)
+    assert per_layer == {"0": 2 * 8 * 8 * 5 * 3 * 3 * 3, "3": 2 * 7 * 5 * 8 * 8}
+    assert sum(per_layer.values()) == count_macs(model, x)
