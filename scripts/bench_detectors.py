@@ -1,7 +1,7 @@
-"""Benchmark: cvlib's FasterRCNN and SSD against torchvision's FasterRCNN and SSD built to match them.
+"""Benchmark: cvlib's FasterRCNN, MaskRCNN and SSD against torchvision's, built to match them.
 
     python scripts/bench_detectors.py --threads 1                 # the chapters' quick budget (600 steps)
-    python scripts/bench_detectors.py --model ssd                 # one of the two: faster_rcnn or ssd
+    python scripts/bench_detectors.py --model ssd                 # one of faster_rcnn, ssd, mask_rcnn
     python scripts/bench_detectors.py --steps 200 --repeats 9 --out /tmp/bench.json
     python scripts/bench_detectors.py --device cuda               # on a GPU
     python scripts/bench_detectors.py --quick                     # a few steps: does it run (the test)
@@ -20,6 +20,11 @@ shapes, matching, hard negatives and test-time settings, no resize, no normalisa
   (mean 0, std 1), since cvlib does neither. The head weights are copied from cvlib's model, so
   the two start from the same weights; the script checks that they then give the same losses and
   the same detections ("agreement").
+Mask R-CNN: cvlib's `MaskRCNN` with the Mask R-CNN chapter's config (`recipes.mask_rcnn.Recipe`,
+RoIAlign) in torchvision's pixel convention (`MaskHeadConfig(aligned=False)`), against
+`torchvision.models.detection.MaskRCNN` (`torchvision_twin.torchvision_mask_rcnn`: Faster R-CNN's
+settings above plus the same mask RoIAlign, MaskRCNNHeads and MaskRCNNPredictor, weights copied);
+its batches carry the masks, its agreement compares the pasted masks too, and it reports mask mAP.
 It measures, in one run (`cvlib.cost.median_seconds` over --repeats calls, in --rounds rounds
 where the two models take turns; the median of the rounds):
 - the train step (forward + backward + AdamW step) on one batch of 4 scenes, the same for both;
@@ -66,6 +71,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import itertools
 import json
 import math
@@ -82,8 +88,11 @@ from cvlib.data import Scenes
 from cvlib.metrics import detection_map
 from cvlib.models import detection
 from cvlib.models.detection import SSD, FasterRCNN, FasterRCNNConfig, RPNConfig, SSDConfig, detect, detection_loader
-from cvlib.models.detection.torchvision_twin import (copy_ssd_weights, copy_weights, torchvision_faster_rcnn,
-                                                     torchvision_ssd)
+from cvlib.models.detection.torchvision_twin import (copy_mask_weights, copy_ssd_weights, copy_weights,
+                                                     torchvision_faster_rcnn, torchvision_mask_rcnn, torchvision_ssd)
+from cvlib.models.instance import MaskRCNN, MaskRCNNConfig
+from cvlib.recipes.mask_rcnn import KEYS as MASK_KEYS
+from cvlib.recipes.mask_rcnn import Recipe as MaskRCNNRecipe
 from cvlib.train import fit
 
 SIZE = 96                         # scene side, pixels (the chapters' detection scenes)
@@ -101,13 +110,22 @@ def config() -> FasterRCNNConfig:
                                           pre_nms_top_n_test=600, post_nms_top_n_test=300))
 
 
+def mask_config() -> MaskRCNNConfig:
+    """The Mask R-CNN chapter's config (RoIAlign), in torchvision's pixel convention (aligned=False)."""
+    cfg = MaskRCNNRecipe().config("roi_align")
+    return dataclasses.replace(cfg, mask=dataclasses.replace(cfg.mask, aligned=False))
+
+
 # ---------------------------------------------------------------- both models (torchvision_twin builds theirs)
 
 
 # name: (cvlib's model, torchvision's twin, copy cvlib's weights into the twin, the backbone of each)
 MODELS = {"faster_rcnn": (FasterRCNN, torchvision_faster_rcnn, copy_weights, lambda m: m.backbone),
           "ssd": (SSD, torchvision_ssd, copy_ssd_weights,
-                  lambda m: m.features.backbone if isinstance(m, SSD) else m.backbone.features.backbone)}
+                  lambda m: m.features.backbone if isinstance(m, SSD) else m.backbone.features.backbone),
+          "mask_rcnn": (MaskRCNN, torchvision_mask_rcnn, copy_mask_weights, lambda m: m.backbone)}
+CONFIGS = {"faster_rcnn": config, "ssd": SSDConfig, "mask_rcnn": mask_config}
+KEYS = {"faster_rcnn": ("boxes", "labels"), "ssd": ("boxes", "labels"), "mask_rcnn": MASK_KEYS}
 
 
 def build(name: str, cfg, device) -> dict[str, nn.Module]:
@@ -150,6 +168,8 @@ def agreement(models: dict[str, nn.Module], images: list[Tensor], targets: list[
         if len(a["boxes"]):
             box_diff = max(box_diff, float((a["boxes"] - b["boxes"]).abs().max()),
                            float((a["scores"] - b["scores"]).abs().max()))
+            if "masks" in a:
+                box_diff = max(box_diff, float((a["masks"] - b["masks"]).abs().max()))
     return {"loss_max_abs_diff": loss_diff, "detections_max_abs_diff": box_diff, "same_labels": same_labels,
             "detections_per_image": sum(len(d["boxes"]) for d in ours) / len(ours)}
 
@@ -190,11 +210,11 @@ def interleaved_seconds(fns: dict, repeats: int, rounds: int) -> dict[str, float
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def fixed_batches(data, steps: int) -> list:
-    """The first `steps` batches of detection_loader(data, BATCH), its shuffle seeded (SEED), reshuffled
-    at each pass as fit's loop does: both models train on exactly these, in this order. The batches
-    hold references to the scenes' tensors, not copies."""
-    loader = detection_loader(data, BATCH)
+def fixed_batches(data, steps: int, keys: tuple[str, ...] = ("boxes", "labels")) -> list:
+    """The first `steps` batches of detection_loader(data, BATCH, keys=keys), its shuffle seeded (SEED),
+    reshuffled at each pass as fit's loop does: both models train on exactly these, in this order. The
+    batches hold references to the scenes' tensors, not copies."""
+    loader = detection_loader(data, BATCH, keys=keys)
     loader.sampler.generator = torch.Generator().manual_seed(SEED)
     out = []
     while len(out) < steps:
@@ -216,7 +236,7 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--train-scenes", type=int, default=120, help="training scenes, seed 1 (default 120)")
     p.add_argument("--test-scenes", type=int, default=50, help="held-out scenes, seed 2 (default 50)")
     p.add_argument("--timed-images", type=int, default=10, help="held-out images timed for inference")
-    p.add_argument("--model", choices=("all", *MODELS), default="all", help="which detector (default: both)")
+    p.add_argument("--model", choices=("all", *MODELS), default="all", help="which detector (default: all)")
     p.add_argument("--out", type=Path, default=None, help="write the figures to this JSON file")
     p.add_argument("--quick", action="store_true", help="tiny run (a few steps and scenes): does it work")
     args = p.parse_args(argv)
@@ -243,14 +263,14 @@ def main(argv=None) -> dict:
 
 
 def bench(detector: str, args: argparse.Namespace, device: torch.device) -> dict:
-    """The figures of one detector, "faster_rcnn" or "ssd" (see the module docstring)."""
-    cfg = config() if detector == "faster_rcnn" else SSDConfig()
+    """The figures of one detector, "faster_rcnn", "ssd" or "mask_rcnn" (see the module docstring)."""
+    cfg = CONFIGS[detector]()
     log = (lambda *a: None) if args.quick else (lambda *a: print(*a, flush=True))
 
     train_set, test_set = Scenes(args.train_scenes, seed=1, size=SIZE), Scenes(args.test_scenes, seed=2, size=SIZE)
     train = [train_set[i] for i in range(len(train_set))]
     test = [test_set[i] for i in range(len(test_set))]
-    batches = fixed_batches(train, args.steps)
+    batches = fixed_batches(train, args.steps, KEYS[detector])
     images = [image.to(device) for image in batches[0][0]]                       # the timed batch
     targets = [{k: v.to(device) for k, v in t.items()} for t in batches[0][1]]
     timed = [image.to(device) for image, _ in test[:args.timed_images]]
@@ -275,7 +295,11 @@ def bench(detector: str, args: argparse.Namespace, device: torch.device) -> dict
         histories[name] = fit(model, batches, steps=args.steps, lr=LR, device=device, progress=not args.quick,
                               desc=name)
         runtime.seed(SEED)
-        maps[name] = detection_map(detect(model, test), [t for _, t in test])
+        preds = detect(model, test)
+        maps[name] = detection_map(preds, [t for _, t in test])
+        if detector == "mask_rcnn":
+            maps[name]["mask"] = detection_map([{**p, "masks": p["masks"][:, 0] > 0.5} for p in preds],
+                                               [t for _, t in test], iou_type="segm")
         log(f"{name}: {args.steps} steps in {histories[name].seconds:.0f} s, final loss "
             f"{histories[name].last():.3f}, held-out mAP@0.5 {maps[name]['map_50']:.3f}")
 
@@ -297,6 +321,9 @@ def bench(detector: str, args: argparse.Namespace, device: torch.device) -> dict
         "map_50": {n: m["map_50"] for n, m in maps.items()},
         "map": {n: m["map"] for n, m in maps.items()},
     }
+    if detector == "mask_rcnn":
+        result["mask_map_50"] = {n: m["mask"]["map_50"] for n, m in maps.items()}
+        result["mask_map"] = {n: m["mask"]["map"] for n, m in maps.items()}
     print(report(result))
     return result
 
@@ -309,6 +336,8 @@ def report(r: dict) -> str:
         f"{'train ms/step':18}{t['cvlib']:12.1f}{t['torchvision']:14.1f}{t['ratio']:12.2f}",
         f"{'inference ms/img':18}{i['cvlib']:12.2f}{i['torchvision']:14.2f}{i['ratio']:12.2f}",
         f"{'mAP@0.5':18}{m['cvlib']:12.3f}{m['torchvision']:14.3f}",
+        *([f"{'mask mAP@0.5':18}{r['mask_map_50']['cvlib']:12.3f}{r['mask_map_50']['torchvision']:14.3f}"]
+          if "mask_map_50" in r else []),
         f"({r['device']}, {r['threads']} threads, {r['steps']} steps, medians of {r['rounds']} x {r['repeats']})"])
 
 

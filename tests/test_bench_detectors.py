@@ -16,20 +16,21 @@ def bench_script():
 
 
 def test_quick_benchmark_writes_finite_times_and_maps_of_both_models(tmp_path):
-    """Faster R-CNN and SSD, each against its torchvision twin."""
+    """Faster R-CNN, SSD and Mask R-CNN, each against its torchvision twin."""
     threads = torch.get_num_threads()
     try:
         result = bench_script().main(["--quick", "--threads", "1", "--device", "cpu", "--out", str(tmp_path / "b.json")])
     finally:
         torch.set_num_threads(threads)
     everything = json.loads((tmp_path / "b.json").read_text())
-    assert everything == json.loads(json.dumps(result)) and set(everything) == {"faster_rcnn", "ssd"}
+    assert everything == json.loads(json.dumps(result)) and set(everything) == {"faster_rcnn", "ssd", "mask_rcnn"}
     for written in everything.values():
         check(written)
 
 
 def check(written: dict):
-    for key in ("train_ms_per_step", "inference_ms_per_image", "map_50", "map"):
+    keys = ("train_ms_per_step", "inference_ms_per_image", "map_50", "map")
+    for key in keys + (("mask_map_50", "mask_map") if written["model"] == "mask_rcnn" else ()):
         for model in ("cvlib", "torchvision"):
             value = written[key][model]
             assert isinstance(value, float) and math.isfinite(value), (key, model, value)
