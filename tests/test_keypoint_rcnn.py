@@ -170,3 +170,28 @@ def test_short_training_is_finite(scenes):
     history = fit(model, instance_loader(scenes, 2, keys=KEYS), steps=4, lr=1e-3, progress=False)
     assert history.steps == 4 and all(torch.isfinite(torch.tensor(v)).all() for v in history.losses.values())
     assert "loss_keypoint" in history.losses
+
+
+def test_box_scale_grows_the_rois_the_branch_reads():
+    from cvlib.models.detection.keypoint_head import scale_boxes
+    boxes = torch.tensor([[10.0, 20.0, 30.0, 60.0]])
+    assert torch.equal(scale_boxes(boxes, 1.0), boxes)
+    torch.testing.assert_close(scale_boxes(boxes, 1.5), torch.tensor([[5.0, 10.0, 35.0, 70.0]]))
+    torch.manual_seed(0)
+    model = KeypointRCNN(small_config()).eval()
+    grown = small_config()
+    grown.keypoint = KeypointHeadConfig(channels=8, layers=2, box_scale=1.5)
+    wide = KeypointRCNN(grown).eval()
+    wide.load_state_dict(model.state_dict())
+    image = Scenes(1, seed=0, size=64, classes=("person",))[0][0]
+    with torch.no_grad():
+        features = model.backbone(image[None])
+        dets = [{"boxes": boxes, "labels": torch.tensor([PERSON])}]
+        out = wide.roi_heads.keypoint_branch.predict(features, [dict(d) for d in dets])[0]
+        same = model.roi_heads.keypoint_branch.predict(features, [{"boxes": scale_boxes(boxes, 1.5),
+                                                                   "labels": torch.tensor([PERSON])}])[0]
+    torch.testing.assert_close(out["keypoints"], same["keypoints"])          # = the grown box, decoded there
+    kp = out["keypoints"][0, :, :2]
+    assert ((kp >= torch.tensor([5.0, 10.0])) & (kp <= torch.tensor([35.0, 70.0]))).all()
+    with pytest.raises(ValueError, match="box_scale"):
+        KeypointHeadConfig(box_scale=0.5)

@@ -21,6 +21,10 @@ P = pool_size (14), S = heatmap_size (28). Boxes are xyxy in image pixels; keypo
    coordinates (`heatmaps_to_keypoints`): keypoints [D, J, 3] with visibility 1, and the
    map's value there as each joint's score.
 
+With `box_scale` > 1 (torchvision has none: 1, the default) each RoI is grown about its centre before
+all of this, in training and at test alike: a joint just outside a detected box, such as the end of
+a thin outstretched limb that the box missed, can still be found.
+
 All three functions are tested equal to torchvision's `keypoints_to_heatmap`,
 `keypointrcnn_loss` and `heatmaps_to_keypoints`. The branch runs on the RoIs of one class
 (`KeypointHeadConfig.label`, the person): other detections get all-zero keypoints, as Scenes
@@ -47,6 +51,7 @@ class KeypointHeadConfig:
     channels: int = 64                         # width D of the head's convs
     layers: int = 4                            # 3x3 convs in the head
     heatmap_size: int = 28                     # S; the transposed conv gives 2 * pool_size
+    box_scale: float = 1.0                     # each RoI grown by this factor about its centre first
     label: int | None = CLASSES.index("person")   # the class it trains and runs on; None: every object
 
     def __post_init__(self):
@@ -55,6 +60,8 @@ class KeypointHeadConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
                 raise ValueError(f"KeypointHeadConfig.{name} must be an int >= {least}, got {value!r}")
+        if not isinstance(self.box_scale, (int, float)) or not 1.0 <= self.box_scale <= 4.0:
+            raise ValueError(f"KeypointHeadConfig.box_scale must be a number in 1..4, got {self.box_scale!r}")
         if self.label is not None and self.label < 1:
             raise ValueError(f"KeypointHeadConfig.label is an object class (>= 1) or None, got {self.label}")
 
@@ -75,6 +82,14 @@ class KeypointPredictor(nn.Module):
         if x.shape[-1] != self.heatmap_size:
             x = F.interpolate(x, size=(self.heatmap_size,) * 2, mode="bilinear", align_corners=False)
         return x
+
+
+def scale_boxes(boxes: Tensor, scale: float) -> Tensor:
+    """[R, 4] xyxy pixels -> [R, 4] boxes `scale` times as wide and as tall, on the same centres."""
+    if scale == 1.0:
+        return boxes
+    centre, half = (boxes[:, :2] + boxes[:, 2:]) / 2, (boxes[:, 2:] - boxes[:, :2]) * (scale / 2)
+    return torch.cat([centre - half, centre + half], dim=1)
 
 
 def keypoints_to_heatmap(keypoints: Tensor, rois: Tensor, size: int) -> tuple[Tensor, Tensor]:
@@ -154,6 +169,7 @@ class KeypointBranch(nn.Module):
              gt_keypoints: list[Tensor]) -> Tensor:
         """loss_keypoint of the person RoIs: boxes and objects (index into the image's gt_keypoints
         [G_i, J, 3]), one [R_i, 4] and [R_i] per image."""
+        boxes = [scale_boxes(b, self.cfg.box_scale) for b in boxes]
         logits = self(features, boxes)
         size = self.cfg.heatmap_size
         pairs = [keypoints_to_heatmap(kp[o], b, size) for kp, b, o in zip(gt_keypoints, boxes, objects)]
@@ -164,7 +180,7 @@ class KeypointBranch(nn.Module):
         with boxes [D_i, 4], labels [D_i]); zeros for detections of other classes than cfg.label."""
         chosen = [torch.ones_like(d["labels"], dtype=torch.bool) if self.cfg.label is None
                   else d["labels"] == self.cfg.label for d in detections]
-        boxes = [d["boxes"][c] for d, c in zip(detections, chosen)]
+        boxes = [scale_boxes(d["boxes"][c], self.cfg.box_scale) for d, c in zip(detections, chosen)]
         logits = self(features, boxes)                                     # [R, J, S, S]
         for d, c, b, maps in zip(detections, chosen, boxes, logits.split([len(b) for b in boxes])):
             keypoints, scores = heatmaps_to_keypoints(maps, b)

@@ -1,0 +1,67 @@
+"""Choose how much the keypoint chapter's Keypoint R-CNN grows each box, on validation scenes.
+
+    python scripts/sweep_keypoint_rcnn.py                   # quick profile: 3 box scales, ~6 min on 2 cores
+    python scripts/sweep_keypoint_rcnn.py --profile full    # the GPU profile's recipe
+
+Trains a Keypoint R-CNN (cvlib.recipes.keypoint_rcnn.Recipe, at its learning rate) for every box scale of
+the keypoint branch (KeypointHeadConfig.box_scale) on the
+training scenes, scores it on the validation scenes (keypoint AP by OKS, PCK@0.2 of the detected
+people; the test scenes are never rendered) and writes every run into
+chapters/05-instance/keypoint_rcnn_sweep.json (or --out), replacing the sweep of the same recipe.
+The chapter reads it with load_sweep / chosen_scale. Runs go to --workers processes of one thread each.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import torch
+
+from cvlib import runtime
+from cvlib.keypoint_metrics import keypoint_ap, matched_people
+from cvlib.metrics import pck
+from cvlib.models.detection import detect
+from cvlib.recipes.keypoint_rcnn import SWEEP, Recipe, train_keypoint_rcnn
+from cvlib.recipes.sweeps import store_sweep
+
+SCALES = (1.0, 1.25, 1.5)
+
+
+def run(recipe: Recipe, box_scale: float, seed: int) -> dict:
+    """Train on the training scenes, score on the validation scenes."""
+    torch.set_num_threads(1)
+    train, val = recipe.scenes("train"), recipe.scenes("validation")
+    model, history = train_keypoint_rcnn(seed, train, recipe, recipe.lr(), box_scale, runtime.device(),
+                                         progress=False)
+    preds, targets = detect(model, val), [t for _, t in val]
+    ap = keypoint_ap(preds, targets)
+    pred, true, found = matched_people(preds, targets)
+    return {"box_scale": box_scale, "lr": recipe.lr(), "seed": seed, "val_ap50": round(ap["map_50"], 4), "val_ap": round(ap["map"], 4),
+            "val_pck": round(pck(pred[..., :2], true)[0], 4), "detected": f"{len(found)}/{ap['people']}",
+            "seconds": round(history.seconds, 1)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", choices=("quick", "full"), default="quick")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=SWEEP)
+    args = parser.parse_args(argv)
+    recipe = Recipe.for_profile(args.profile)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        runs = list(pool.map(run, *zip(*[(recipe, scale, args.seed) for scale in SCALES])))
+    for r in runs:
+        print(json.dumps(r), flush=True)
+    store_sweep(args.out, recipe, runs=runs)
+    print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
