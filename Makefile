@@ -7,7 +7,7 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanit
 # Two workers (one notebook each at a time), one torch thread each: this machine has two cores.
 JOBS ?= 2
 
-.PHONY: setup book test unit notebooks browser execute clean
+.PHONY: setup book test unit notebooks browser execute full clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/setup.sh scripts/vendor_js.sh
 	VENV=$(VENV) bash scripts/setup.sh
@@ -34,6 +34,14 @@ browser: setup  ## only the browser test (builds the book)
 
 execute: setup  ## re-execute every chapter on the quick profile and store its outputs (what the book shows)
 	$(PY) scripts/execute.py
+
+# `make full`: every chapter (or CHAPTERS=...) on the full profile, on the GPU where there is one, into
+# FULL_OUT (the committed notebooks are not touched); headline numbers and times in RESULTS.
+FULL_OUT ?= _full
+DEVICE = $(shell $(PY) -c "from cvlib import runtime; print(runtime.device().type)" 2>/dev/null || echo cpu)
+RESULTS ?= results/full-$(DEVICE).json
+full: setup  ## every chapter on the full profile into _full/, results in results/full-<device>.json
+	CVLIB_PROFILE=$${CVLIB_PROFILE:-full} $(PY) scripts/execute.py --out $(FULL_OUT) --results $(RESULTS) $(CHAPTERS)
 
 clean:
 	rm -rf _build
