@@ -11,8 +11,10 @@ Boxes are xyxy in image pixels.
 
 1. pool: RoIAlign of each RoI to [R, C, P, P];
 2. region code (features to features): two FC layers + ReLU, [R, C P P] -> [R, D], plus a linear
-   map of the box's place in the image (x1 / W, y1 / H, x2 / W, y2 / H) -> [R, D]: a pooled
-   feature does not know where in the image it was cut out, and captions say where ("at the top");
+   map of the region's own pixels (the last 3 channels, `DenseCap`'s image averaged to the map's
+   cells) and a two-layer map of the box's place in the image (x1 / W, y1 / H, x2 / W, y2 / H) ->
+   [R, D]: a pooled feature does not know where in the image it was cut out, and captions say
+   where ("at the top");
 3. the language model (`language_model.CaptionLSTM`) on the codes: cross-entropy per word with
    teacher forcing in training (`loss_caption`), greedy or beam decoding at test.
 
@@ -73,7 +75,8 @@ class CaptionBranch(nn.Module):
         self.fc1 = nn.Linear((in_channels - self.colours) * cfg.pool_size ** 2, cfg.width)
         self.pixels = nn.Linear(3 * cfg.pool_size ** 2, cfg.width) if cfg.pixels else None
         self.fc2 = nn.Linear(cfg.width, cfg.width)
-        self.place = nn.Linear(4, cfg.width) if cfg.place else None
+        self.place = nn.Sequential(nn.Linear(4, cfg.width), nn.ReLU(), nn.Linear(cfg.width, cfg.width)) \
+            if cfg.place else None
         self.lm = CaptionLSTM(len(vocab), cfg.width, cfg.layers)
 
     def codes(self, features: Tensor, boxes: list[Tensor], image_sizes: list[tuple[int, int]]) -> Tensor:

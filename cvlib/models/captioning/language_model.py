@@ -11,6 +11,10 @@ START and END included), T the length of the token rows (START, the words, END, 
 The inputs of the LSTM are the region's code, then START, then the words:
     inputs   code   START  w1   w2  ...  wn
     targets   -      w1    w2   w3  ...  END
+and the code is given again beside every input ([input, code], 2 D wide): with the code as the
+first input only, the LSTM stays for hundreds of steps on the words' frequencies before it learns
+to carry the region through its state; beside every word it learns the attributes within the
+few hundred steps a CPU chapter affords.
 Training feeds the true words (teacher forcing) and scores every prediction with cross-entropy,
 averaged over the words of all regions (PAD ignored). At test time the model feeds back its own
 words: greedy decoding takes the most probable word at each step; a beam of k keeps the k most
@@ -32,13 +36,14 @@ class CaptionLSTM(nn.Module):
         super().__init__()
         self.vocab_size = vocab_size
         self.embed = nn.Embedding(vocab_size, width, padding_idx=PAD)
-        self.lstm = nn.LSTM(width, width, num_layers=layers, batch_first=True)
+        self.lstm = nn.LSTM(2 * width, width, num_layers=layers, batch_first=True)
         self.out = nn.Linear(width, vocab_size)
 
     def logits(self, codes: Tensor, tokens: Tensor) -> Tensor:
         """Teacher forcing: codes [R, D], tokens int64 [R, T] (START ... END PAD ...) -> [R, T, V],
         row t the scores of the word after input t (input 0 is the code, input t > 0 tokens[t - 1])."""
         inputs = torch.cat([codes[:, None], self.embed(tokens[:, :-1])], dim=1)   # [R, T, D]
+        inputs = torch.cat([inputs, codes[:, None].expand_as(inputs)], dim=2)     # [R, T, 2 D]
         return self.out(self.lstm(inputs)[0])
 
     def loss(self, codes: Tensor, tokens: Tensor) -> Tensor:
@@ -51,14 +56,16 @@ class CaptionLSTM(nn.Module):
 
     def _start(self, codes: Tensor, k: int):
         """LSTM state after the code and START, each region's repeated k times: out [R k, V] log-probs."""
-        _, state = self.lstm(codes[:, None])
+        _, state = self.lstm(torch.cat([codes, codes], dim=1)[:, None])
         state = tuple(s.repeat_interleave(k, dim=1) for s in state)                # [layers, R k, D]
-        start = torch.full((len(codes) * k,), START, dtype=torch.int64, device=codes.device)
-        return self._step(start, state)
+        codes = codes.repeat_interleave(k, dim=0)                                  # [R k, D]
+        start = torch.full((len(codes),), START, dtype=torch.int64, device=codes.device)
+        return self._step(start, state, codes)
 
-    def _step(self, words: Tensor, state):
-        """One step: words int64 [N] in, log-probabilities of the next word [N, V] and the new state out."""
-        out, state = self.lstm(self.embed(words)[:, None], state)
+    def _step(self, words: Tensor, state, codes: Tensor):
+        """One step: words int64 [N] and their regions' codes [N, D] in, log-probabilities of the next
+        word [N, V] and the new state out."""
+        out, state = self.lstm(torch.cat([self.embed(words), codes], dim=1)[:, None], state)
         return F.log_softmax(self.out(out[:, 0]), dim=-1), state
 
     @torch.no_grad()
@@ -67,11 +74,12 @@ class CaptionLSTM(nn.Module):
 
         Each region keeps `beam` hypotheses, scored by the sum of their words' log-probabilities;
         a hypothesis that has said END stays as it is (extended by PAD at no cost). PAD and START
-        are never said. After max_words + 1 steps the best hypothesis is returned."""
+        are never said, END not first (a caption has a word). After max_words + 1 steps the best hypothesis is returned."""
         r, k, v = len(codes), beam, self.vocab_size
         if r == 0:
             return torch.zeros(0, 0, dtype=torch.int64, device=codes.device)
         logp, state = self._start(codes, k)
+        codes = codes.repeat_interleave(k, dim=0)                                  # [R k, D]
         scores = torch.full((r, k), float("-inf"), device=codes.device)
         scores[:, 0] = 0                                           # only one live hypothesis at first
         seqs = torch.zeros(r, k, 0, dtype=torch.int64, device=codes.device)
@@ -80,8 +88,10 @@ class CaptionLSTM(nn.Module):
         never[[PAD, START]] = True
         finished = torch.full((v,), float("-inf"), device=codes.device)
         finished[PAD] = 0
-        for _ in range(max_words + 1):
+        for step in range(max_words + 1):
             logp = logp.view(r, k, v).masked_fill(never, float("-inf"))
+            if step == 0:
+                logp[..., END] = float("-inf")                    # a caption has at least one word
             logp = torch.where(done[..., None], finished, logp)
             top, index = (scores[..., None] + logp).view(r, k * v).topk(k, dim=1)   # [R, k]
             origin, word = index // v, index % v                  # which hypothesis, which word
@@ -90,7 +100,7 @@ class CaptionLSTM(nn.Module):
             if done.all():
                 break
             flat = (origin + torch.arange(r, device=codes.device)[:, None] * k).view(-1)   # [R k]
-            logp, state = self._step(word.view(-1), tuple(s[:, flat] for s in state))
+            logp, state = self._step(word.view(-1), tuple(s[:, flat] for s in state), codes[flat])
         best = torch.where(done, scores, torch.full_like(scores, float("-inf"))).argmax(1)
         best = torch.where(done.any(1), best, scores.argmax(1))  # none ended: the most probable anyway
         return seqs[torch.arange(r), best]
@@ -103,10 +113,10 @@ class CaptionLSTM(nn.Module):
         probs, ids = [], []
         for _ in range(max_words + 1):
             p = logp[0].exp()
-            p[[PAD, START]] = 0
+            p[[PAD, START] + ([END] if not ids else [])] = 0
             word = int(p.argmax())
             probs.append(p / p.sum()), ids.append(word)
             if word == END:
                 break
-            logp, state = self._step(torch.tensor([word], device=code.device), state)
+            logp, state = self._step(torch.tensor([word], device=code.device), state, code)
         return torch.stack(probs), ids
