@@ -10,6 +10,9 @@
              (scripts/train_rcnn_family.py), and the R-CNN chapters' selective search
     mask_rcnn.py   Part 5: the Mask R-CNN chapter's recipe (Faster R-CNN's, plus the mask head), both
              poolers trained side by side
+    keypoint_rcnn.py   Part 5: the keypoint chapter's scenes and Keypoint R-CNN (the Mask R-CNN recipe with
+             the keypoint branch, its RoI growth chosen on validation scenes: scripts/sweep_keypoint_rcnn.py),
+             and Part 2's regressor on crops of the same people, both trained side by side
     sweeps.py   the sweep store the recipes use: one sweep per recipe in a JSON file
     parallel.py   independent trainings side by side, one process each on a CPU
 """
