@@ -205,3 +205,30 @@ def test_train_mask_rcnns_side_by_side_gives_trained_models_in_eval_mode():
     for pooler, model in models.items():
         assert not model.training and model.cfg.faster_rcnn.roi_heads.pooler == pooler
         assert histories[pooler].steps == 2 and "loss_mask" in histories[pooler].losses
+
+
+def test_train_mask_rcnns_runs_more_trainings_in_the_same_pool():
+    """`also`: the chapter's FCN trains in the pool of the two Mask R-CNNs; each result is what it would be alone."""
+    from dataclasses import replace
+    from cvlib.models.segmentation.fcn import DownUpFCN
+    from cvlib.recipes import fcn as fcn_recipes
+    from cvlib.recipes.mask_rcnn import Recipe, train_mask_rcnns
+    recipe = Recipe()
+    recipe = replace(recipe, detector=replace(recipe.detector, steps=2))
+    train = [Scenes(4, seed=1, size=96)[i] for i in range(4)]
+    fcn_recipe = replace(fcn_recipes.Recipe(), steps=3, n_train=8, batch=4)
+    fcn_train = fcn_recipe.scenes("train")
+    also = {"fcn": (fcn_recipes.train_fcn, ("transpose", 1e-3, 0, fcn_train, fcn_recipe, "cpu"),
+                    lambda: DownUpFCN(fcn_recipe.fcn_config("transpose")))}
+    models, histories = train_mask_rcnns(("roi_align",), 0, train, recipe, also=also)
+    assert list(models) == ["roi_align", "fcn"] and histories["fcn"].steps == 3
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                       # as each worker of the pool on two cores
+    try:
+        alone, _ = fcn_recipes.train_fcn("transpose", 1e-3, 0, fcn_train, fcn_recipe, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert not models["fcn"].training
+    for a, b in zip(alone.state_dict().values(), models["fcn"].state_dict().values()):
+        assert torch.equal(a, b)
+

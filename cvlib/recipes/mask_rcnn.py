@@ -4,16 +4,19 @@
     cfg = recipe.config("roi_align")                 # a MaskRCNNConfig
     lr = recipe.lr("roi_align")                      # the Faster R-CNN sweep's best for that pooler
     models, histories = train_mask_rcnns(("roi_align", "roi_pool"), seed=0, train=train, recipe=recipe)
+    models, histories = train_mask_rcnns(poolers, 0, train, recipe, also={"fcn": (train_fn, args, build)})
 
 The scenes, steps, batch and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`),
 and so is each pooler's learning rate: the best of `scripts/sweep_faster_rcnn.py` for that pooler
 on the validation scenes (Mask R-CNN is Faster R-CNN plus a branch, trained the same way).
+`also`: more trainings for the same pool of processes (the chapter's FCN).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from .. import runtime
 from ..models.detection.mask_head import MaskHeadConfig
@@ -67,12 +70,23 @@ def train_mask_rcnn(pooler: str, seed: int, train, recipe: Recipe, device: torch
 
 
 def train_mask_rcnns(poolers, seed: int, train, recipe: Recipe, device: torch.device | str = "cpu",
-                     jobs: int | None = None) -> tuple[dict[str, MaskRCNN], dict[str, History]]:
-    """train_mask_rcnn for every pooler, from the same seed, side by side (`parallel.train_models`: one
-    process of one thread per training on a two-core CPU); returns ({pooler: model}, {pooler: history})."""
+                     jobs: int | None = None, also: dict[str, tuple] | None = None
+                     ) -> tuple[dict[str, nn.Module], dict[str, History]]:
+    """train_mask_rcnn for every pooler, from the same seed, side by side (`parallel`: one process of one
+    thread per training on a two-core CPU); returns ({pooler: model}, {pooler: history}).
+
+    also: {name: (train_fn, args, build)}, more trainings for the same pool, queued after the Mask
+    R-CNNs (on two cores one starts when the first Mask R-CNN is done): train_fn(*args, progress=...)
+    -> (model, history), a module-level function; build() a fresh model of its configuration. Their
+    models (in eval mode) and histories come back under their names."""
     items = [(image, {k: t[k] for k in KEYS}) for image, t in train]
-    tasks = {p: (p, seed, items, recipe, device) for p in poolers}
-    return train_models(train_mask_rcnn, tasks, lambda p: MaskRCNN(recipe.config(p)), device, jobs,
-                        desc="Mask R-CNN trainings")
+    plans = {p: (train_mask_rcnn, (p, seed, items, recipe, device), lambda p=p: MaskRCNN(recipe.config(p)))
+             for p in poolers}
+    plans.update(also or {})
+    tasks = {name: (fn, *args) for name, (fn, args, _) in plans.items()}
+    return train_models(_call, tasks, lambda name: plans[name][2](), device, jobs, desc="trainings")
 
 
+def _call(train_fn, *args, progress: bool = True):
+    """train_fn(*args, progress=progress): the one module-level train_fn train_models gets for all tasks."""
+    return train_fn(*args, progress=progress)
