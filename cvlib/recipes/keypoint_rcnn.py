@@ -33,6 +33,7 @@ from ..models.instance import KeypointRCNN, KeypointRCNNConfig, instance_loader
 from ..models.localization.pose import PoseConfig, PoseRegressor
 from ..train import History, fit, shuffled_batches
 from .faster_rcnn import SPLIT_SEEDS
+from .faster_rcnn import Recipe as FasterRCNNRecipe
 from .mask_rcnn import Recipe as MaskRCNNRecipe
 from .parallel import train_models
 from .sweeps import find_sweep
@@ -47,7 +48,9 @@ KEYS = ("boxes", "labels", "keypoints")
 @dataclass(frozen=True)
 class Recipe:
     """Scenes, Keypoint R-CNN's budget and head, and the regressor's crops and budget (quick profile)."""
-    detector: MaskRCNNRecipe = field(default_factory=MaskRCNNRecipe)   # Faster R-CNN's + head width, lr
+    detector: FasterRCNNRecipe = field(default_factory=FasterRCNNRecipe)   # size, anchors, RPN, batch
+    keypoint_channels: int = 32       # the Mask R-CNN recipe's mask head: width and depth
+    keypoint_layers: int = 4
     n_train: int = 160
     n_val: int = 40
     n_test: int = 50
@@ -64,30 +67,31 @@ class Recipe:
 
     @staticmethod
     def for_profile(profile: str) -> "Recipe":
-        detector = MaskRCNNRecipe.for_profile(profile)        # checks the profile's name
+        detector = FasterRCNNRecipe.for_profile(profile)      # checks the profile's name
         if profile == "quick":
             return Recipe()
-        return Recipe(detector, n_train=1500, n_val=200, n_test=400, steps=4000, pose_steps=5000,
-                      pose_batch=128)
+        head = MaskRCNNRecipe.for_profile(profile)
+        return Recipe(detector, head.mask_channels, head.mask_layers, n_train=1500, n_val=200, n_test=400,
+                      steps=4000, pose_steps=5000, pose_batch=128)
 
     def scenes(self, split: str) -> list[tuple[Tensor, dict]]:
         """The (image, target) pairs of 'train', 'validation' or 'test' (seeds `SPLIT_SEEDS`)."""
         n = {"train": self.n_train, "validation": self.n_val, "test": self.n_test}[split]
         classes = ("person",) * self.person_share + tuple(c for c in SHAPES if c != "person")
-        data = Scenes(n, seed=SPLIT_SEEDS[split], size=self.detector.detector.size, n_objects=self.n_objects,
+        data = Scenes(n, seed=SPLIT_SEEDS[split], size=self.detector.size, n_objects=self.n_objects,
                       classes=classes)
         return [data[i] for i in range(n)]
 
     def config(self, box_scale: float = 1.0) -> KeypointRCNNConfig:
         """The Faster R-CNN chapter's detector with RoIAlign, and the keypoint branch (the mask head's
         width and depth) growing each box by box_scale."""
-        keypoint = KeypointHeadConfig(channels=self.detector.mask_channels, layers=self.detector.mask_layers,
+        keypoint = KeypointHeadConfig(channels=self.keypoint_channels, layers=self.keypoint_layers,
                                       box_scale=box_scale)
-        return KeypointRCNNConfig(faster_rcnn=self.detector.config("roi_align").faster_rcnn, keypoint=keypoint)
+        return KeypointRCNNConfig(faster_rcnn=self.detector.config("roi_align"), keypoint=keypoint)
 
     def lr(self) -> float:
         """The Mask R-CNN recipe's learning rate for RoIAlign (the Faster R-CNN sweep's choice)."""
-        return self.detector.lr("roi_align")
+        return MaskRCNNRecipe(self.detector).lr("roi_align")
 
     def pose_config(self) -> PoseConfig:
         """Part 2's soft-argmax regressor at its quick widths."""
@@ -166,7 +170,7 @@ def train_keypoint_rcnn(seed: int, train, recipe: Recipe, lr: float, box_scale: 
     runtime.seed(seed)
     model = KeypointRCNN(recipe.config(box_scale)).to(device)
     items = [(image, {k: t[k] for k in KEYS}) for image, t in train]
-    history = fit(model, instance_loader(items, recipe.detector.detector.batch_size, keys=KEYS), steps=recipe.steps,
+    history = fit(model, instance_loader(items, recipe.detector.batch_size, keys=KEYS), steps=recipe.steps,
                   lr=lr, desc="Keypoint R-CNN", progress=progress)
     return model, history
 
