@@ -74,7 +74,7 @@ class Recipe:
 
 def caption_loader(data, batch_size: int):
     """Shuffled batches (images, targets) with boxes and captions (labels dropped: DenseCap is
-    class-agnostic), mirrored left to right never (a mirror would swap "left" and "right")."""
+    class-agnostic). No left-right flips: a mirror would need "left" and "right" swapped too."""
     items = [(image, {"boxes": t["boxes"], "captions": t["captions"]}) for image, t in data]
     return torch.utils.data.DataLoader(items, batch_size=batch_size, shuffle=True, collate_fn=Scenes.collate)
 
