@@ -8,6 +8,9 @@
              rates chosen on validation scenes (scripts/sweep_one_stage.py)
     rcnn_family.py   Part 3: the R-CNN family trained once for the lecture's speed table
              (scripts/train_rcnn_family.py), and the R-CNN chapters' selective search
+    densecap.py   Part 4: the dense-captioning recipe (Faster R-CNN's scenes and RPN, more training
+             scenes), its training, and the learning rate and beam chosen on validation scenes
+             (scripts/sweep_densecap.py)
     mask_rcnn.py   Part 5: the Mask R-CNN chapter's recipe (Faster R-CNN's, plus the mask head), both
              poolers trained side by side
     keypoint_rcnn.py   Part 5: the keypoint chapter's scenes and Keypoint R-CNN (the Mask R-CNN recipe with
