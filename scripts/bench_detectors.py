@@ -49,6 +49,20 @@ medians of 3 rounds x 7 repeats; torch 2.14.1, torchvision 0.29.1; default optio
     agreement at the same weights: losses and detections identical (difference 0.0). SSD draws no
     random numbers, so both train on exactly the same steps and end at the same mAP.
 
+Mask R-CNN (the chapter's config, RoIAlign, aligned=False; --model mask_rcnn --threads 1 --steps 300,
+two runs under load 2 to 5 from other jobs; the ratios move by more than their gap to 1 between runs):
+
+                         cvlib   torchvision  cvlib / tv     (second run: cvlib / tv)
+    train ms/step        574.0         599.8        0.96      215.2 / 209.0 = 1.03
+    inference ms/img     43.10         40.16        1.07      44.96 / 54.29 = 0.83
+    mAP@0.5              0.672         0.670                  (the same)
+    mask mAP@0.5         0.642         0.651
+
+    agreement at the same weights: losses within 1.2e-7, detections and pasted masks identical.
+    Where the inference time goes (cProfile, both alike): the convs, the mask head's transposed conv,
+    and pasting 100 masks per image one by one (torchvision's paste_masks_in_image, and cvlib's
+    aligned=False paste, loop over the masks).
+
 Faster R-CNN (an earlier run, before SSD was added):
 
                          cvlib   torchvision  cvlib / tv

@@ -81,7 +81,7 @@ class MaskPredictor(nn.Module):
             nn.init.zeros_(layer.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.logits(F.relu(self.upsample(x)))
+        return self.logits(F.relu(self.upsample(x), inplace=True))   # in place, as torchvision
 
 
 def mask_targets(gt_masks: Tensor, boxes: Tensor, objects: Tensor, size: int, aligned: bool = True) -> Tensor:
