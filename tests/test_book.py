@@ -112,8 +112,14 @@ def test_formulas_and_icons_render(book, browser):
     assert icon_font_loaded, "the icon font did not load"
 
 
-@pytest.mark.parametrize("page", ["00-data/scenes", "03-detection/faster_rcnn", "03-detection/yolo_ssd",
-                                  "05-instance/mask_rcnn", "05-instance/keypoint_rcnn"])
+STEPPER_PAGES = ["00-data/scenes", "01-semantic/sliding_window", "01-semantic/fcn", "01-semantic/upsampling",
+                 "02-localization/localization", "02-localization/pose", "03-detection/sliding_window",
+                 "03-detection/region_proposals", "03-detection/rcnn", "03-detection/fast_rcnn",
+                 "03-detection/faster_rcnn", "03-detection/yolo_ssd", "05-instance/mask_rcnn",
+                 "05-instance/keypoint_rcnn"]
+
+
+@pytest.mark.parametrize("page", STEPPER_PAGES)
 def test_steppers_step_without_kernel(book, browser, page):
     open_page(browser, HTML / "chapters" / f"{page}.html")
     steppers = browser.find_elements("css selector", ".cvlib-stepper")
