@@ -92,7 +92,11 @@ def draw(image, ann: dict | None = None, ax=None, classes=CLASSES, score_thresho
                 text += f" {float(ann['scores'][k]):.2f}"
             if show_captions and "captions" in ann:
                 text = ann["captions"][k]
-            ax.text(x1 - 0.5, y1 - 1.5, text, fontsize=7, color="black", va="bottom",
+            # above the box; inside its top edge where above would leave the image (and run into
+            # the title); never drawn outside the axes
+            near_top = y1 < 0.08 * picture.shape[0]
+            ax.text(x1 - 0.5, y1 - 0.5 if near_top else y1 - 1.5, text, fontsize=7, color="black",
+                    va="top" if near_top else "bottom", clip_on=True,
                     bbox=dict(facecolor=colour, alpha=0.8, pad=1, lw=0))
     return ax
 
