@@ -2,8 +2,10 @@
 
 Each scene is a noisy, textured background with 1 to N objects: four shape classes and
 a stick-figure `person` with 14 joints. Objects may overlap; later objects occlude
-earlier ones. Everything is generated on the fly from `(seed, index)`; nothing is
-downloaded.
+earlier ones. Everything is generated from `(seed, index)`; nothing is downloaded.
+A slice of at least 64 scenes (`scenes[:]`) is rendered once per machine and then read
+back from a disk cache that cannot go stale (`cvlib.data.cache`); on 4 or more cores a
+large slice is rendered in several processes.
 
 Item = (image, target):
     image:  float32 [3, H, W], values in 0..1
@@ -21,8 +23,12 @@ Item = (image, target):
 """
 from __future__ import annotations
 
+import multiprocessing
 import numbers
 import operator
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -30,6 +36,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..checks import check_number, check_numbers
+from . import cache
 from .captions import describe
 from .person import JOINTS, POSES, person_joints, person_mask
 from .raster import inside_polygon, pixel_grid, rotate
@@ -110,7 +117,7 @@ class Scenes(Dataset):
     def __getitem__(self, index: int | slice):
         """Scene `index` as (image, target); a slice gives a list of them (data[i:i + 4])."""
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self.n))]
+            return self._many(range(*index.indices(self.n)))
         integer_tensor = torch.is_tensor(index) and index.numel() == 1 and not index.is_floating_point() \
             and index.dtype != torch.bool
         if isinstance(index, (bool, np.bool_)) or not (isinstance(index, numbers.Integral) or integer_tensor):
@@ -123,12 +130,44 @@ class Scenes(Dataset):
         target["image_id"] = index
         return image, target
 
+    def _many(self, indices: range) -> list:
+        """Scenes `indices`, read from the disk cache (cvlib.data.cache) or rendered and stored there."""
+        path = cache.split_file(self.cfg, self.seed, indices) if len(indices) >= cache.MIN_SCENES else None
+        items = cache.load(path, indices) if path is not None else None
+        if items is None:
+            items = _render_range(self.n, self.seed, self.cfg, indices, workers=render_workers(len(indices)))
+            if path is not None:
+                try:
+                    cache.save(path, items)
+                except OSError as e:
+                    warnings.warn(f"could not keep the rendered scenes in {path.parent} ({e}); "
+                                  "set CVLIB_CACHE to a writable folder, or CVLIB_CACHE=off")
+        return items
+
     @staticmethod
     def collate(batch):
         """For a DataLoader: (list of images, list of targets), torchvision's detection input.
 
         Samples with more parts, e.g. (image, target, proposals), give one list per part."""
         return tuple(list(part) for part in zip(*batch))
+
+
+def render_workers(n_scenes: int) -> int:
+    """Processes to render `n_scenes` with: one per 500 scenes on a machine of 4 or more cores, else 1
+    (starting a process costs about a second, which 2 cores do not win back)."""
+    cores = os.cpu_count() or 1
+    return min(cores, n_scenes // 500) if cores >= 4 else 1
+
+
+def _render_range(n: int, seed: int, cfg: ScenesConfig, indices: range, workers: int = 1) -> list:
+    """Scenes `indices` of Scenes(n, seed, cfg), in `workers` processes (in chunks, in order)."""
+    if workers <= 1:
+        scenes = Scenes(n, seed, cfg)
+        return [scenes[i] for i in indices]
+    chunks = [indices[k::workers] for k in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_render_range, *zip(*[(n, seed, cfg, chunk) for chunk in chunks])))
+    return [parts[k % workers][k // workers] for k in range(len(indices))]
 
 
 # ---------------------------------------------------------------- drawing

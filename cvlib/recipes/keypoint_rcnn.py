@@ -80,7 +80,7 @@ class Recipe:
         classes = ("person",) * self.person_share + tuple(c for c in SHAPES if c != "person")
         data = Scenes(n, seed=SPLIT_SEEDS[split], size=self.detector.size, n_objects=self.n_objects,
                       classes=classes)
-        return [data[i] for i in range(n)]
+        return data[:]
 
     def config(self, box_scale: float = 1.0) -> KeypointRCNNConfig:
         """The Faster R-CNN chapter's detector with RoIAlign, and the keypoint branch (the mask head's

@@ -64,7 +64,7 @@ def train_family(recipe: Recipe | None = None, device: torch.device | str = "cpu
     recipe = recipe or Recipe()
     scenes = {split: Scenes(n, seed=SPLIT_SEEDS[split], size=recipe.size)
               for split, n in (("train", recipe.n_train), ("test", N_TEST))}
-    train, test = ([s[i] for i in range(len(s))] for s in scenes.values())
+    train, test = (s[:] for s in scenes.values())
     build, faster_lr = _builders(recipe)
     proposals = {split: [propose(image) for image, _ in progress_bar(items, desc=f"selective search ({split})")]
                  for split, items in (("train", train), ("test", test))}

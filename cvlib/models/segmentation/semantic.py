@@ -35,10 +35,11 @@ class SemanticData:
     def from_scenes(cls, n: int, seed: int, size: int = 64, indices: range | None = None,
                     **scene_options) -> "SemanticData":
         """Scenes(n, seed, size=size, **scene_options), all of them or those at `indices`."""
-        scenes = Scenes(n, seed=seed, size=size, **scene_options)
-        images, labels = zip(*((image, target["semantic"]) for image, target in
-                               (scenes[i] for i in (indices if indices is not None else range(n)))))
-        return cls(torch.stack(images), torch.stack(labels))
+        indices = indices if indices is not None else range(n)
+        if not isinstance(indices, range) or indices.step != 1 or not 0 <= indices.start < indices.stop <= n:
+            raise ValueError(f"indices must be a range of consecutive scenes within 0..{n}, got {indices!r}")
+        items = Scenes(n, seed=seed, size=size, **scene_options)[indices.start:indices.stop]
+        return cls(torch.stack([image for image, _ in items]), torch.stack([t["semantic"] for _, t in items]))
 
     def __len__(self) -> int:
         return len(self.images)
