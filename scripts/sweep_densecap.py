@@ -11,12 +11,6 @@ to --workers processes of one thread each.
 """
 from __future__ import annotations
 
-import argparse
-import multiprocessing
-import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-
 import torch
 
 from cvlib import runtime
@@ -24,7 +18,7 @@ from cvlib.metrics import detection_map
 from cvlib.models.captioning import describe
 from cvlib.models.captioning.metrics import caption_accuracy, dense_captioning_map
 from cvlib.recipes.densecap import SWEEP, Recipe, train_densecap
-from cvlib.recipes.sweeps import store_sweep
+from cvlib.recipes.sweeps import run_sweep, sweep_arguments
 
 LRS = (2e-3, 4e-3)
 BEAMS = (1, 3)
@@ -58,20 +52,9 @@ def run(recipe: Recipe, lr: float, seed: int) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", choices=("quick", "full"), default="quick")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=SWEEP)
-    args = parser.parse_args(argv)
+    args = sweep_arguments(__doc__, SWEEP, argv=argv)
     recipe = Recipe.for_profile(args.profile)
-    start = time.perf_counter()
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        runs = [r for rs in pool.map(run, *zip(*[(recipe, lr, args.seed) for lr in LRS])) for r in rs]
-    for r in runs:
-        print(r)
-    store_sweep(args.out, recipe, runs=runs)
-    print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
+    run_sweep(run, [(recipe, lr, args.seed) for lr in LRS], recipe, args)
     return 0
 
 

@@ -12,13 +12,6 @@ The chapter reads it with load_sweep / chosen_scale. Runs go to --workers proces
 """
 from __future__ import annotations
 
-import argparse
-import json
-import multiprocessing
-import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-
 import torch
 
 from cvlib import runtime
@@ -26,7 +19,7 @@ from cvlib.keypoint_metrics import keypoint_ap, matched_people
 from cvlib.metrics import pck
 from cvlib.models.detection import detect
 from cvlib.recipes.keypoint_rcnn import SWEEP, Recipe, train_keypoint_rcnn
-from cvlib.recipes.sweeps import store_sweep
+from cvlib.recipes.sweeps import run_sweep, sweep_arguments
 
 SCALES = (1.0, 1.25, 1.5)
 
@@ -46,20 +39,9 @@ def run(recipe: Recipe, box_scale: float, seed: int) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", choices=("quick", "full"), default="quick")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=SWEEP)
-    args = parser.parse_args(argv)
+    args = sweep_arguments(__doc__, SWEEP, workers=3, argv=argv)
     recipe = Recipe.for_profile(args.profile)
-    start = time.perf_counter()
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        runs = list(pool.map(run, *zip(*[(recipe, scale, args.seed) for scale in SCALES])))
-    for r in runs:
-        print(json.dumps(r), flush=True)
-    store_sweep(args.out, recipe, runs=runs)
-    print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
+    run_sweep(run, [(recipe, scale, args.seed) for scale in SCALES], recipe, args)
     return 0
 
 

@@ -44,7 +44,7 @@ def run(recipe: Recipe, choice: dict, seed: int, threads: int | None) -> dict:
     recipe = replace(recipe, n_train=choice["n_train"])
     train_set = Scenes(recipe.n_train, seed=SPLIT_SEEDS["train"], size=recipe.size)
     val_set = Scenes(recipe.n_val, seed=SPLIT_SEEDS["validation"], size=recipe.size)
-    train, val = [train_set[i] for i in range(len(train_set))], [val_set[i] for i in range(len(val_set))]
+    train, val = train_set[:], val_set[:]      # rendered once per machine (cvlib.data.cache)
     model, history = train_one(recipe.config(choice), choice["lr"], seed, train, recipe, runtime.device(),
                                progress=False)
     result = detection_map(detect(model, val), [t for _, t in val])

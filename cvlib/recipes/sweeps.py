@@ -1,14 +1,19 @@
-"""The sweep store both recipes share: a JSON list of sweeps, one per recipe (a dataclass).
+"""The sweep store every recipe shares: a JSON list of sweeps, one per recipe (a dataclass).
 
     sweep = find_sweep(path, recipe, quick=Recipe(), command="python scripts/sweep_x.py")
     store_sweep(path, recipe, runs=[...])          # the scripts: replace the sweep of `recipe`
 
-Each sweep is a dict with "recipe" (the recipe as a dict) and the sweep's results.
+Each sweep is a dict with "recipe" (the recipe as a dict) and the sweep's results. A sweep script
+takes its options from `sweep_arguments` and trains its runs with `run_sweep`.
 """
 from __future__ import annotations
 
+import argparse
 import json
+import multiprocessing
+import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -48,3 +53,29 @@ def store_sweep(path: str | Path, recipe, **results) -> None:
     sweeps = [s for s in sweeps if s["recipe"] != as_json(recipe)]
     sweeps.append({"recipe": asdict(recipe), **results})
     path.write_text(json.dumps(sweeps, indent=1) + "\n")
+
+
+def sweep_arguments(doc: str, out: Path, workers: int = 2, argv=None) -> argparse.Namespace:
+    """The options of a sweep script (the first line of its docstring `doc` is the help text):
+    --profile quick|full, --seed (of every training), --workers (processes), --out (the store)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--profile", choices=("quick", "full"), default="quick")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--out", type=Path, default=out)
+    return parser.parse_args(argv)
+
+
+def run_sweep(run, tasks: list[tuple], recipe, args: argparse.Namespace) -> list[dict]:
+    """run(*task) of every task in args.workers fresh processes (spawned: safe after torch has started
+    its threads; each may open the GPU); prints every run, stores them all as the sweep of `recipe`
+    in args.out and returns them. A run returns one dict, or a list of them."""
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(run, *zip(*tasks)))
+    runs = [r for result in results for r in (result if isinstance(result, list) else [result])]
+    for r in runs:
+        print(json.dumps(r), flush=True)
+    store_sweep(args.out, recipe, runs=runs)
+    print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
+    return runs
