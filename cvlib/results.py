@@ -1,6 +1,7 @@
 """A chapter's headline numbers, stored in its notebook, where the book's pages and scripts read them.
 
     headline("test_map50", result["map_50"], bar=0.60, label="R-CNN, held-out mAP@0.5")
+    headline_times(history.seconds, test_seconds_per_image)   # glued as train_s and test_ms
     read_headlines("chapters/03-detection/rcnn.ipynb")   # {"test_map50": {"value": 0.77, "bar": 0.6, ...}}
 
 `headline` prints the number and glues it into the notebook with myst-nb's `glue` (invisibly: the
@@ -34,6 +35,39 @@ def headline(key: str, value: float, *, bar: float | None = None, label: str = "
         passed = value >= bar if higher_is_better else value <= bar
         text += f" (bar {'>=' if higher_is_better else '<='} {bar:g}: {'met' if passed else 'NOT met'})"
     print(text)
+    return value
+
+
+def headline_times(train_seconds: float | None, test_seconds_per_image: float, prefix: str = "") -> None:
+    """Print and glue the headline model's training time (`train_s`, seconds; None: nothing trained)
+    and test time (`test_ms`, milliseconds per image), and the device and profile they ran on (as
+    the texts `device` and `profile`). `prefix` tells two models of one chapter apart ("yolo_")."""
+    from myst_nb import glue
+
+    from . import runtime
+
+    device, profile = runtime.device().type, runtime.profile()
+    parts = []
+    if train_seconds is not None:
+        glue(f"{prefix}train_s", _finite(f"{prefix}train_s", train_seconds), display=False)
+        parts.append(f"trained in {train_seconds:.0f} s")
+    glue(f"{prefix}test_ms", _finite(f"{prefix}test_ms", 1000 * test_seconds_per_image), display=False)
+    parts.append(f"{1000 * test_seconds_per_image:.1f} ms per test image")
+    glue(f"{prefix}device", _Text(device), display=False)
+    glue(f"{prefix}profile", _Text(profile), display=False)
+    print(f"{prefix.rstrip('_') or 'headline model'}: {', '.join(parts)} ({device}, {profile} profile)")
+
+
+class _Text(str):
+    """A string glued as its text: {glue:text} shows cpu, not 'cpu'."""
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _finite(key: str, value) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{key}: a time must be a finite number >= 0, got {value}")
     return value
 
 

@@ -4,7 +4,8 @@
     python scripts/execute.py chapters/01-semantic/fcn.ipynb
     python scripts/execute.py --out _full --results results/full-cuda.json   # what `make full` runs
 
-Runs on the quick profile unless CVLIB_PROFILE is set; prints each chapter's time. In place, the
+Runs on the quick profile unless CVLIB_PROFILE is set; prints each chapter's time and stores it,
+with the machine's cores and load, in the notebook's metadata (cvlib.execution). In place, the
 committed notebooks get the fresh outputs. With --out DIR, each executed notebook is written under
 DIR at its path relative to the repository (chapters/... ), the committed ones are left untouched,
 and the kernel still runs in the chapter's own folder (the sweeps and weights it reads are there).
@@ -38,9 +39,13 @@ def execute(path: Path, out: Path | None = None, timeout: int = 900) -> float:
                             resources={"metadata": {"path": str(path.parent)}},
                             extra_arguments=["--InlineBackend.figure_formats=jpeg",
                                              "--InlineBackend.rc={'figure.dpi': 80, 'savefig.dpi': 80}"])
-    start = time.perf_counter()
+    load_before, start = os.getloadavg()[0], time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    nb.metadata["cvlib"] = {"execution": {      # the book's Results page shows it (_ext/book_results.py)
+        "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count(),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "profile": os.environ.get("CVLIB_PROFILE"),
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}}
     out = out or path
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)

@@ -150,3 +150,29 @@ def test_stored_widgets_render(book, browser):
         checked += 1
     if checked == 0:
         pytest.skip("no page shows a stored widget yet")
+
+
+def test_markdown_tables_of_the_chapters_render_as_tables(book):
+    """A chapter's Markdown(...) table output is a <table>, not a paragraph of pipes (CommonMark has no
+    tables: _config.yml renders Markdown outputs as MyST)."""
+    for page in toc_pages():
+        html = page.read_text()
+        assert "<p>| " not in html, f"{page.name}: a Markdown table rendered as text"
+    assert "<table" in (HTML / "chapters" / "03-detection" / "yolo_ssd.html").read_text()
+
+
+def test_the_results_page_shows_every_chapter_number(book):
+    """Every cell of the Results page is filled from the chapters' glue and the committed files: the
+    build fails on a missing glue key (--warningiserror), and no cell is left empty."""
+    import re
+
+    html = (HTML / "results.html").read_text()
+    tables = re.findall(r"<table.*?</table>", html, flags=re.S)
+    assert len(tables) == 3, "headline numbers, the detectors' speed, the chapters' times"
+    headline_rows = re.findall(r"<tr.*?</tr>", tables[0], flags=re.S)[1:]
+    assert len(headline_rows) >= 15
+    first_cells = [re.findall(r"<td.*?>(.*?)</td>", row, flags=re.S) for row in headline_rows]
+    for cells in first_cells:
+        value = re.sub(r"<.*?>", "", cells[2]).strip()
+        assert re.fullmatch(r"\d+\.\d+", value), f"quick-profile value {value!r} in {cells[:2]}"
+    assert "Faster R-CNN" in tables[1] and "SSD" in tables[1]
