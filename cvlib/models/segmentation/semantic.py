@@ -34,7 +34,8 @@ class SemanticData:
     @classmethod
     def from_scenes(cls, n: int, seed: int, size: int = 64, indices: range | None = None,
                     **scene_options) -> "SemanticData":
-        """Scenes(n, seed, size=size, **scene_options), all of them or those at `indices`."""
+        """Scenes(n, seed, size=size, **scene_options), all of them or those at `indices` (a range of
+        consecutive scenes, read as one slice: through the disk cache of cvlib.data.cache)."""
         indices = indices if indices is not None else range(n)
         if not isinstance(indices, range) or indices.step != 1 or not 0 <= indices.start < indices.stop <= n:
             raise ValueError(f"indices must be a range of consecutive scenes within 0..{n}, got {indices!r}")
