@@ -27,9 +27,11 @@ import multiprocessing
 import numbers
 import operator
 import os
+import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -160,14 +162,26 @@ def render_workers(n_scenes: int) -> int:
 
 
 def _render_range(n: int, seed: int, cfg: ScenesConfig, indices: range, workers: int = 1) -> list:
-    """Scenes `indices` of Scenes(n, seed, cfg), in `workers` processes (in chunks, in order)."""
+    """Scenes `indices` of Scenes(n, seed, cfg), in `workers` processes (in chunks, in order).
+
+    Each process stores its chunk in a file (cvlib.data.cache's format) rather than sending
+    thousands of tensors back through a pipe, which would pass one file descriptor per tensor."""
     if workers <= 1:
         scenes = Scenes(n, seed, cfg)
         return [scenes[i] for i in indices]
     chunks = [indices[k::workers] for k in range(workers)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_render_range, *zip(*[(n, seed, cfg, chunk) for chunk in chunks])))
+    with tempfile.TemporaryDirectory() as folder, \
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        files = [Path(folder) / f"chunk{k}.npys" for k in range(workers)]
+        list(pool.map(_render_to_file, *zip(*[(n, seed, cfg, c, f) for c, f in zip(chunks, files)])))
+        parts = [cache.load(f, c) for f, c in zip(files, chunks)]   # memory-mapped: read before removal
+        parts = [[(image.clone(), {k: v.clone() if torch.is_tensor(v) else v for k, v in t.items()})
+                  for image, t in part] for part in parts]
     return [parts[k % workers][k // workers] for k in range(len(indices))]
+
+
+def _render_to_file(n: int, seed: int, cfg: ScenesConfig, indices: range, path: Path) -> None:
+    cache.save(path, _render_range(n, seed, cfg, indices))
 
 
 # ---------------------------------------------------------------- drawing
