@@ -23,8 +23,9 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
+from cvlib.results import glued_outputs
+
 MISSING = "\u2014"   # an em dash: not measured
-GLUED_MARKDOWN = "application/papermill.record/text/markdown"   # myst_nb.glue of a Markdown(...)
 
 
 def _root(inliner) -> Path:
@@ -73,14 +74,12 @@ class ChapterMarkdown(SphinxDirective):
         where, _, key = self.arguments[0].partition("::")
         path = Path(self.env.srcdir) / where
         self.env.note_dependency(str(path))
-        cells = json.loads(path.read_text())["cells"] if path.is_file() else []
-        found = [output["data"][GLUED_MARKDOWN] for cell in cells for output in cell.get("outputs", [])
-                 if output.get("metadata", {}).get("scrapbook", {}).get("name") == key
-                 and GLUED_MARKDOWN in output.get("data", {})]
+        found = [data["text/markdown"] for name, data in (glued_outputs(path) if path.is_file() else [])
+                 if name == key and "text/markdown" in data]
         if not found:
             return [self.state.document.reporter.error(
                 f"chapter-markdown: no Markdown glued as {key!r} in {where}", line=self.lineno)]
-        text = found[-1] if isinstance(found[-1], str) else "".join(found[-1])
+        text = found[-1]
         container = nodes.container()
         self.state.nested_parse(StringList(text.splitlines(), source=where), self.content_offset, container)
         return container.children

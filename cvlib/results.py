@@ -15,7 +15,8 @@ import json
 import math
 from pathlib import Path
 
-GLUE_MIME = "application/papermill.record/text/plain"   # where myst-nb stores a glued value
+GLUE_PREFIX = "application/papermill.record/"   # where myst-nb stores a glued value, by mime type
+GLUE_MIME = GLUE_PREFIX + "text/plain"
 
 
 def headline(key: str, value: float, *, bar: float | None = None, label: str = "",
@@ -51,8 +52,9 @@ def headline_times(train_seconds: float | None, test_seconds_per_image: float, p
     if train_seconds is not None:
         glue(f"{prefix}train_s", _finite(f"{prefix}train_s", train_seconds), display=False)
         parts.append(f"trained in {train_seconds:.0f} s")
-    glue(f"{prefix}test_ms", _finite(f"{prefix}test_ms", 1000 * test_seconds_per_image), display=False)
-    parts.append(f"{1000 * test_seconds_per_image:.1f} ms per test image")
+    test_ms = _finite(f"{prefix}test_ms", 1000 * test_seconds_per_image)
+    glue(f"{prefix}test_ms", test_ms, display=False)
+    parts.append(f"{test_ms:.1f} ms per test image")
     glue(f"{prefix}device", _Text(device), display=False)
     glue(f"{prefix}profile", _Text(profile), display=False)
     print(f"{prefix.rstrip('_') or 'headline model'}: {', '.join(parts)} ({device}, {profile} profile)")
@@ -71,17 +73,23 @@ def _finite(key: str, value) -> float:
     return value
 
 
-def read_headlines(path: str | Path) -> dict[str, float]:
-    """{key: value} of every number glued in the stored notebook at `path` (bars as key_bar)."""
-    cells = json.loads(Path(path).read_text())["cells"]
-    found = {}
-    for cell in cells:
+def glued_outputs(path: str | Path):
+    """(name, {mime type: text}) of every value glued in the stored notebook at `path`, in order."""
+    for cell in json.loads(Path(path).read_text())["cells"]:
         for output in cell.get("outputs", []):
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get(GLUE_MIME)
-            if name and text is not None:
-                try:
-                    found[name] = float("".join(text) if isinstance(text, list) else text)
-                except ValueError:
-                    continue                      # a glued value that is not a number
+            if name:
+                yield name, {mime[len(GLUE_PREFIX):]: "".join(text) if isinstance(text, list) else text
+                             for mime, text in output.get("data", {}).items() if mime.startswith(GLUE_PREFIX)}
+
+
+def read_headlines(path: str | Path) -> dict[str, float]:
+    """{key: value} of every number glued in the stored notebook at `path` (bars as key_bar)."""
+    found = {}
+    for name, data in glued_outputs(path):
+        if "text/plain" in data:
+            try:
+                found[name] = float(data["text/plain"])
+            except ValueError:
+                continue                      # a glued value that is not a number
     return found
