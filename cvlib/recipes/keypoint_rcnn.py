@@ -11,10 +11,12 @@ Keypoint R-CNN is the Mask R-CNN chapter's recipe (`recipes.mask_rcnn`: the Fast
 scene size, anchors, RPN and batch, RoIAlign, the head's width, and the learning rate the Faster
 R-CNN sweep chose for RoIAlign on its validation scenes) with the keypoint branch in place of the
 mask branch. How much the branch grows each box before pooling it (`KeypointHeadConfig.box_scale`)
-is chosen on this chapter's validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`). The regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths, steps,
-batch and learning rate, trained on square crops around the training people (each crop jittered a
-little, as a detector's box is off a little) and run on crops of the detected boxes: both models
-then see the same people and differ in how they turn features into joints.
+is chosen on this chapter's validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`). The
+regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths and batch, for a fixed
+400 steps at learning rate 2e-3 (set by hand, as the branch's budget is), trained on square crops
+around the training people (each crop jittered a little, as a detector's box is off a little) and
+run on crops of the detected boxes: both models then see the same people and differ in how they turn
+features into joints.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class Recipe:
     crop_margin: float = 1.3          # crop side = margin x the box's longer side
     crop_jitter: float = 0.1          # training crops: box edges moved by up to this x the side
     crop_copies: int = 8              # jittered crops per training person
-    pose_steps: int = 400             # Part 2's budget, batch and learning rate
+    pose_steps: int = 400             # fixed by hand; the batch is Part 2's
     pose_batch: int = 32
     pose_lr: float = 2e-3
 
