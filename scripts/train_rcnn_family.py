@@ -1,4 +1,5 @@
-"""Train the R-CNN family once and store its weights for the YOLO / SSD chapter's speed table.
+"""Train the R-CNN family once and store its weights: the YOLO / SSD chapter's speed table and the
+Faster R-CNN chapter's Fast R-CNN read them.
 
     OMP_NUM_THREADS=1 python scripts/train_rcnn_family.py    # ~15 min: chapters/03-detection/weights/*.pt
 

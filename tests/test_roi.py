@@ -80,3 +80,40 @@ def test_bad_boxes(features):
         roi_pool(features, torch.zeros(3, 4), 2)
     with pytest.raises(ValueError, match="box tensors"):
         roi_align(features, [torch.zeros(1, 4)], 2)
+
+
+# ---------------------------------------------------------------- RoIAlign's faster backward
+
+@pytest.mark.parametrize("aligned", [True, False])
+@pytest.mark.parametrize("sampling_ratio", [1, 2, 3])
+def test_fast_grad_roi_align_equals_torchvision_forward_and_gradient(aligned, sampling_ratio):
+    """Boxes inside, across the edge, far outside and of negative size, on three images; float64."""
+    from torchvision.ops import roi_align as tv_roi_align
+    from cvlib.ops.roi_align_grad import roi_align_fast_grad
+    torch.manual_seed(0)
+    features = torch.randn(3, 5, 24, 20, dtype=torch.float64, requires_grad=True)
+    corner = torch.rand(60, 2, dtype=torch.float64) * 120 - 15
+    boxes = torch.cat([corner, corner + torch.rand(60, 2, dtype=torch.float64) * 70 - 5], dim=1)
+    rois = torch.cat([torch.randint(0, 3, (60, 1)).double(), boxes], dim=1)
+    theirs = tv_roi_align(features, rois, (7, 6), 0.25, sampling_ratio, aligned)
+    ours = roi_align_fast_grad(features, rois, (7, 6), 0.25, sampling_ratio, aligned)
+    assert torch.equal(ours, theirs)                       # the same forward kernel
+    grad_out = torch.randn_like(theirs)
+    (want,) = torch.autograd.grad(theirs, features, grad_out)
+    (got,) = torch.autograd.grad(ours, features, grad_out)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+
+
+def test_fast_grad_roi_align_with_no_boxes_on_an_image_and_adaptive_sampling():
+    from torchvision.ops import roi_align as tv_roi_align
+    from cvlib.ops.roi_align_grad import roi_align_fast_grad
+    features = torch.randn(2, 3, 12, 12, requires_grad=True)
+    rois = torch.tensor([[1.0, 4.0, 4.0, 30.0, 20.0]])     # image 0 has none
+    for ratio in (2, -1):                                   # -1: torchvision's own backward
+        ours = roi_align_fast_grad(features, rois, 7, 0.5, ratio)
+        (got,) = torch.autograd.grad(ours.sum(), features)
+        (want,) = torch.autograd.grad(tv_roi_align(features, rois, 7, 0.5, ratio, True).sum(), features)
+        torch.testing.assert_close(got, want)
+        assert got[0].abs().sum() == 0
+    with torch.no_grad():                                    # no graph: the plain kernel
+        assert roi_align_fast_grad(features, rois, 7, 0.5).grad_fn is None

@@ -6,11 +6,9 @@
     models, histories = train_mask_rcnns(("roi_align", "roi_pool"), seed=0, train=train, recipe=recipe)
     models, histories = train_mask_rcnns(poolers, 0, train, recipe, also={"fcn": (train_fn, args, build)})
 
-The scenes, batch and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`),
+The scenes, steps, batch and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`),
 and so is each pooler's learning rate: the best of `scripts/sweep_faster_rcnn.py` for that pooler
-on the validation scenes (Mask R-CNN is Faster R-CNN plus a branch, trained the same way). The
-quick profile trains for 400 steps, two thirds of Faster R-CNN's 600, to keep the chapter (two
-trainings) within its minutes; the full profile for Faster R-CNN's steps.
+on the validation scenes (Mask R-CNN is Faster R-CNN plus a branch, trained the same way).
 `also`: more trainings for the same pool of processes (the chapter's FCN).
 """
 from __future__ import annotations
@@ -36,18 +34,15 @@ KEYS = ("boxes", "labels", "masks")      # what Mask R-CNN trains on
 
 @dataclass(frozen=True)
 class Recipe:
-    """Faster R-CNN's recipe (scenes, batch, RPN), the mask head's width and depth, and the steps."""
+    """Faster R-CNN's recipe (scenes, budget, RPN) and the mask head's width and depth."""
     detector: FasterRCNNRecipe = field(default_factory=FasterRCNNRecipe)
     mask_channels: int = 32
     mask_layers: int = 4
-    steps: int = 400                  # quick: two thirds of Faster R-CNN's 600
 
     @staticmethod
     def for_profile(profile: str) -> "Recipe":
         detector = FasterRCNNRecipe.for_profile(profile)      # checks the profile's name
-        if profile == "quick":
-            return Recipe(detector)
-        return Recipe(detector, mask_channels=64, steps=detector.steps)
+        return Recipe(detector) if profile == "quick" else Recipe(detector, mask_channels=64)
 
     def config(self, pooler: str) -> MaskRCNNConfig:
         """Faster R-CNN's config with `pooler` ("roi_align" or "roi_pool") for both branches, and the mask head."""
@@ -69,7 +64,7 @@ def train_mask_rcnn(pooler: str, seed: int, train, recipe: Recipe, device: torch
     runtime.seed(seed)
     model = MaskRCNN(recipe.config(pooler)).to(device)
     loader = detection_loader(train, recipe.detector.batch_size, keys=KEYS)
-    history = fit(model, loader, steps=recipe.steps, lr=recipe.lr(pooler),
+    history = fit(model, loader, steps=recipe.detector.steps, lr=recipe.lr(pooler),
                   desc=f"Mask R-CNN, {pooler}", progress=progress)
     return model, history
 

@@ -1,4 +1,5 @@
-"""The R-CNN family trained once, for the lecture's speed table in the YOLO / SSD chapter.
+"""The R-CNN family trained once: the YOLO / SSD chapter's speed table, and the Faster R-CNN
+chapter's Fast R-CNN to compare with.
 
     models, map50 = load_family(device)   # {"sliding window", "R-CNN", "Fast R-CNN", "Faster R-CNN"}
     boxes = propose(image)                # the R-CNN chapters' selective search

@@ -16,6 +16,9 @@ import torch
 from torch import Tensor, nn
 from torchvision.ops import roi_align, roi_pool
 
+from ...ops.roi import as_rois
+from ...ops.roi_align_grad import roi_align_fast_grad
+
 POOLERS = ("roi_pool", "roi_align")
 
 
@@ -32,8 +35,9 @@ class RoIPooler(nn.Module):
         scale = 1.0 / self.stride
         if self.kind == "roi_pool":
             return roi_pool(features, proposals, output_size=self.output_size, spatial_scale=scale)
-        return roi_align(features, proposals, output_size=self.output_size, spatial_scale=scale,
-                         sampling_ratio=self.sampling_ratio, aligned=True)
+        # torchvision's RoIAlign, with a backward about 4x faster on a CPU (cvlib.ops.roi_align_grad)
+        return roi_align_fast_grad(features, as_rois(proposals, features), self.output_size, scale,
+                                   self.sampling_ratio, aligned=True)
 
 
 def warp(images: Tensor, proposals: list[Tensor], size: int) -> Tensor:
