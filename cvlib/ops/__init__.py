@@ -1,6 +1,7 @@
 """Readable reference ops in plain tensor code, each tested equal to its torch / torchvision kernel.
 
-Models run on the fast kernels; the book shows that both agree.
+Models run on the fast kernels; the book shows that both agree. One module here is for speed, not
+reading: `roi_align_grad`, torchvision's RoIAlign with a faster backward, which the RoI poolers use.
 """
 from .boxes import BoxCoder, box_iou
 from .nms import nms
