@@ -129,13 +129,48 @@ def test_bad_training_input_is_named(scenes):
         DenseCapConfig(detector=FasterRCNNConfig(num_classes=6))
     with pytest.raises(ValueError, match="beam"):
         CaptionHeadConfig(beam=0)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        CaptionHeadConfig(pixel_size=30)
+    with pytest.raises(ValueError, match="min_iou"):
+        CaptionHeadConfig(min_iou=1.5)
+
+
+def test_place_code_is_the_centre_and_size_with_sin_and_cos():
+    from cvlib.models.captioning.caption_head import FREQUENCIES, box_places, fourier
+    places = box_places([torch.tensor([[0, 0, 48, 24.]]), torch.tensor([[48, 72, 96, 96.]])], [(96, 96), (96, 96)])
+    assert torch.allclose(places, torch.tensor([[0.25, 0.125, 0.5, 0.25], [0.75, 0.875, 0.5, 0.25]]))
+    code = fourier(places)
+    assert code.shape == (2, 4 * (1 + 2 * FREQUENCIES))
+    assert torch.allclose(code[:, :4], places)
+    assert torch.allclose(code[0, 4], torch.sin(torch.tensor(torch.pi * 0.25)), atol=1e-6)
+
+
+def test_caption_loss_keeps_only_the_rois_close_to_their_object(scenes, monkeypatch):
+    """min_iou: the caption branch learns from the object RoIs overlapping their object that much."""
+    model = DenseCap(Vocabulary(grammar_words()), small())
+    heads, seen = model.roi_heads, []
+    codes = heads.codes
+    monkeypatch.setattr(heads, "codes", lambda inputs, boxes, sizes: seen.append(boxes) or codes(inputs, boxes, sizes))
+    image, target = scenes[0]
+    box = target["boxes"][:1]
+    near = box + torch.tensor([1.0, 0, 1.0, 0])                        # IoU well above 0.7
+    w = float(box[0, 2] - box[0, 0])
+    far = box + torch.tensor([0.4 * w, 0, 0.4 * w, 0])                 # IoU about 0.43..0.7
+    proposals = [torch.cat([box, near, far])]
+    tokens = model.vocab.encode_batch(target["captions"][:1])
+    instances = (proposals, torch.ones(3, dtype=torch.int64), [torch.zeros(3, dtype=torch.int64)])
+    feats = model.backbone(image[None])
+    heads._forward_caption((feats, image[None]), instances, [(64, 64)], [{"boxes": box, "tokens": tokens}])
+    kept = seen[-1][0]
+    from torchvision.ops import box_iou
+    assert (box_iou(kept, box)[:, 0] >= 0.7).all() and len(kept) == 2
 
 
 # ---------------------------------------------------------------- metric
 
 def truth():
     return [{"boxes": torch.tensor([[0, 0, 10, 10], [20, 20, 40, 40.]]),
-             "captions": ["small red circle at the top left", "person in red kicking in the centre partly hidden"]},
+             "captions": ["small red circle at the top left", "person in red kicking in the centre"]},
             {"boxes": torch.tensor([[5, 5, 30, 30.]]), "captions": ["large blue square in the centre"]}]
 
 

@@ -186,7 +186,7 @@ def test_chapter_recipe_builds_both_poolers():
         assert model.roi_heads.pooler.kind == model.roi_heads.mask_branch.pooler.kind == pooler
         runs = [r for r in load_sweep(SWEEP, recipe.detector)["runs"] if r["pooler"] == pooler]
         assert recipe.lr(pooler) == max(runs, key=lambda r: r["val_map50"])["lr"]
-    assert Recipe.for_profile("full").detector.steps > recipe.detector.steps
+    assert Recipe.for_profile("full").steps > recipe.steps
     with pytest.raises(ValueError, match="profile"):
         Recipe.for_profile("medium")
     with pytest.raises(ValueError, match="no run with pooler"):
@@ -198,7 +198,7 @@ def test_train_mask_rcnns_side_by_side_gives_trained_models_in_eval_mode():
     from cvlib.data import Scenes
     from cvlib.recipes.mask_rcnn import Recipe, train_mask_rcnns
     recipe = Recipe()
-    recipe = replace(recipe, detector=replace(recipe.detector, steps=2))
+    recipe = replace(recipe, steps=2)
     train = [Scenes(4, seed=1, size=96)[i] for i in range(4)]
     models, histories = train_mask_rcnns(("roi_align", "roi_pool"), 0, train, recipe)
     assert list(models) == ["roi_align", "roi_pool"]
@@ -214,7 +214,7 @@ def test_train_mask_rcnns_runs_more_trainings_in_the_same_pool():
     from cvlib.recipes import fcn as fcn_recipes
     from cvlib.recipes.mask_rcnn import Recipe, train_mask_rcnns
     recipe = Recipe()
-    recipe = replace(recipe, detector=replace(recipe.detector, steps=2))
+    recipe = replace(recipe, steps=2)
     train = [Scenes(4, seed=1, size=96)[i] for i in range(4)]
     fcn_recipe = replace(fcn_recipes.Recipe(), steps=3, n_train=8, batch=4)
     fcn_train = fcn_recipe.scenes("train")

@@ -1,32 +1,30 @@
 """The captions of Scenes: short sentences from a small grammar, each word read from the pixels.
 
-    caption  := shape_part where [hidden]
+    caption  := shape_part where
     shape_part := SIZE COLOUR SHAPE            "small red circle"
                 | "person in" COLOUR POSE      "person in cyan hands on hips"
     where    := "at the top left" | "at the top" | ... | "in the centre"   (3 x 3 cells)
-    hidden   := "partly hidden"
 
-e.g. "large blue square at the bottom right partly hidden". Every word is decided by what the
-renderer has already drawn, so the images, boxes, masks and keypoints of a seed stay the same:
+e.g. "large blue square at the bottom right". Every word is decided by what the renderer has
+already drawn, so the images, boxes, masks and keypoints of a seed stay the same:
 - SIZE: the shape's drawn diameter, in thirds of `ScenesConfig.shape_scale` (small/medium/large);
 - COLOUR, SHAPE, POSE: the object's colour name, class and pose;
 - where: the cell of a 3 x 3 grid over the image that holds the centre of the object's (visible)
-  box: the region's place in the image;
-- hidden: at least HIDDEN_AT of the object's pixels are covered by objects drawn later (the
-  visible mask is then cut by another object's edge, inside or at the border of the box).
+  box: the region's place in the image.
+Occlusion ("partly hidden": a tenth of the object covered by later objects) was tried and left
+out: a small CNN trained on the crops of the objects of 400 scenes told it no better than always
+saying "not hidden" does, on validation scenes.
 
-    describe({"size": "small", "colour": "red", "shape": "circle"}, box, hidden=0.0, size=128)
+    describe({"size": "small", "colour": "red", "shape": "circle"}, box, size=128)
     parse("person in red kicking at the top")  # {"colour": "red", "pose": "kicking", "where": ...}
 """
 from __future__ import annotations
 
 from .person import POSES
 
-HIDDEN_AT = 0.10               # covered fraction from which an object is "partly hidden"
 SIZES = ("small", "medium", "large")
 ROWS, COLUMNS = ("top", "middle", "bottom"), ("left", "centre", "right")
-HIDDEN = "partly hidden"
-ATTRIBUTES = ("size", "colour", "shape", "pose", "where", "hidden")   # what a caption may say
+ATTRIBUTES = ("size", "colour", "shape", "pose", "where")   # what a caption may say
 
 
 def where(box, size: int) -> str:
@@ -42,28 +40,25 @@ def where(box, size: int) -> str:
 WHERE = tuple(where((c * 10 + 1, r * 10 + 1, c * 10 + 2, r * 10 + 2), 30) for r in range(3) for c in range(3))
 
 
-def describe(words: dict, box, hidden: float, size: int) -> str:
+def describe(words: dict, box, size: int) -> str:
     """The caption of one object. words: {"size", "colour", "shape"} for a shape, {"colour", "pose"}
-    for a person; box: its visible box (xyxy pixels); hidden: the fraction of it covered by later
-    objects (0..1); size: the image side in pixels."""
+    for a person; box: its visible box (xyxy pixels); size: the image side in pixels."""
     if "pose" in words:
         head = f"person in {words['colour']} {words['pose']}"
     else:
         head = f"{words['size']} {words['colour']} {words['shape']}"
-    tail = f" {HIDDEN}" if hidden >= HIDDEN_AT else ""
-    return f"{head} {where(box, size)}{tail}"
+    return f"{head} {where(box, size)}"
 
 
 def parse(caption: str, strict: bool = True) -> dict:
     """The attributes a caption of this grammar says: size, colour, shape (or colour and pose for a
-    person), where, hidden (True / False). strict=False: parts that do not parse are None (for
+    person), where. strict=False: parts that do not parse are None (for
     generated captions); strict=True: ValueError naming the caption."""
     from .scenes import COLOURS, SHAPES
 
     words = caption.split()
     out = dict.fromkeys(ATTRIBUTES)
-    out["hidden"] = caption.endswith(HIDDEN)
-    rest = " ".join(words[:-2] if out["hidden"] else words)
+    rest = " ".join(words)
     out["where"] = next((w for w in sorted(WHERE, key=len, reverse=True) if rest.endswith(w)), None)
     head = rest[:len(rest) - len(out["where"])].split() if out["where"] else rest.split()
     if head[:2] == ["person", "in"] and len(head) >= 3:
@@ -75,7 +70,7 @@ def parse(caption: str, strict: bool = True) -> dict:
         (out["pose"] is not None if out["shape"] == "person" else out["size"] in SIZES)
     if strict and not ok:
         raise ValueError(f"{caption!r} is not a caption of the Scenes grammar (cvlib.data.captions), e.g. "
-                         "'small red circle at the top left' or 'person in cyan kicking in the centre partly hidden'")
+                         "'small red circle at the top left' or 'person in cyan kicking in the centre'")
     if not ok:
         for key in ("size", "colour", "shape", "pose"):
             if out[key] is not None and out[key] not in (*SIZES, *COLOURS, *SHAPES, *POSES):
@@ -87,5 +82,5 @@ def grammar_words() -> list[str]:
     """Every word the grammar can produce, sorted."""
     from .scenes import COLOURS, SHAPES
 
-    phrases = [*SIZES, *COLOURS, *SHAPES, "in", *POSES, *WHERE, HIDDEN]
+    phrases = [*SIZES, *COLOURS, *SHAPES, "in", *POSES, *WHERE]
     return sorted({w for p in phrases for w in p.split()})

@@ -16,8 +16,8 @@ Item = (image, target):
         masks     uint8 [N, H, W], visible pixels of each object
         keypoints float32 [N, 14, 3], (x, y, v) in JOINTS order; v = 2 visible,
                   1 occluded by a later object; all zeros for non-person objects
-        captions  list[str] of length N, e.g. "small red circle at the top left partly hidden"
-                  (the grammar of `captions.py`: size, colour, shape or pose, place, occlusion)
+        captions  list[str] of length N, e.g. "small red circle at the top left"
+                  (the grammar of `captions.py`: size, colour, shape or pose, place)
         semantic  int64 [H, W], the class of every pixel (0 = background)
         image_id  int, the index
 """
@@ -230,8 +230,7 @@ def render(rng: np.random.Generator, cfg: ScenesConfig, grid=None):
         "labels": torch.tensor([o["label"] for o in objects], dtype=torch.int64),
         "masks": torch.from_numpy(visible.astype(np.uint8)),
         "keypoints": torch.from_numpy(keypoints),
-        "captions": [describe(o["words"], boxes[k], 1 - visible[k].sum() / o["mask"].sum(), s)
-                     for k, o in enumerate(objects)],
+        "captions": [describe(o["words"], boxes[k], s) for k, o in enumerate(objects)],
         "semantic": torch.from_numpy(semantic),
     }
     return torch.from_numpy(image.clip(0, 1).astype(np.float32)), target

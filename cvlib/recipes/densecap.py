@@ -6,11 +6,14 @@
     model, history = train_densecap(recipe, train, vocab, lr=2e-3, seed=0)
     best = chosen(load_sweep(SWEEP, recipe))         # {"lr", "beam", "val_map", ...}
 
-The scenes, RPN and budget are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`), with more
-training scenes (a caption says more than a class: more examples of each attribute, at the same
-number of steps). `scripts/sweep_densecap.py` trains one DenseCap per learning rate, decodes the
-validation scenes greedily and with a beam, and stores the validation scores; the test scenes are
-never rendered by it.
+DenseCap starts from the Faster R-CNN chapter's trained detector (`rcnn_family.start_from_faster_rcnn`:
+its backbone, RPN and box head; the class head becomes a fresh object / background head) and keeps
+the backbone's weights fixed: the RPN, the box branch and the new caption branch train. The scene
+size and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`), with more training
+scenes (a caption says more than a class: more examples of each attribute).
+`scripts/sweep_densecap.py` trains one DenseCap per learning rate, decodes the validation scenes
+greedily and with a beam, and stores the validation scores; the test scenes are never rendered by
+it.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from ..data import Scenes
 from ..models.captioning import CaptionHeadConfig, DenseCap, DenseCapConfig, Vocabulary
 from ..models.detection import FasterRCNNConfig, RoIHeadsConfig, RPNConfig, detection_loader
 from ..train import History, fit
+from .rcnn_family import start_from_faster_rcnn
 from .sweeps import find_sweep
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "04-captioning" / "densecap_sweep.json"
@@ -37,7 +41,7 @@ class Recipe:
     n_train: int = 400
     n_val: int = 60
     n_test: int = 100
-    steps: int = 600
+    steps: int = 900
     batch_size: int = 4
     anchor_sizes: tuple[float, ...] = (12, 24, 48)
     pre_nms_top_n: int = 600
@@ -49,7 +53,7 @@ class Recipe:
     def for_profile(profile: str) -> "Recipe":
         if profile not in ("quick", "full"):
             raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
-        return Recipe() if profile == "quick" else Recipe(n_train=3000, n_val=200, n_test=500, steps=6000)
+        return Recipe() if profile == "quick" else Recipe(n_train=3000, n_val=200, n_test=500, steps=4000)
 
     def scenes(self, split: str) -> list:
         """The (image, target) pairs of a split: "train", "validation" or "test"."""
@@ -81,10 +85,14 @@ def caption_loader(data, batch_size: int):
 
 def train_densecap(recipe: Recipe, train, vocab: Vocabulary, lr: float, seed: int = 0, beam: int = 1,
                    device: torch.device | str = "cpu", progress: bool = True) -> tuple[DenseCap, History]:
-    """A DenseCap initialised from `seed`, trained on `train` for the recipe's steps at `lr`; returns
-    (model in eval mode, decoding with `beam`, history)."""
+    """A DenseCap: the family's Faster R-CNN's backbone (fixed), RPN and box head, the rest
+    initialised from `seed`; trained on `train` for the recipe's steps at `lr`; returns (model in
+    eval mode, decoding with `beam`, history)."""
     runtime.seed(seed)
-    model = DenseCap(vocab, recipe.config(beam)).to(device)
+    model = DenseCap(vocab, recipe.config(beam))
+    start_from_faster_rcnn(model, predictor=False)
+    model.backbone.requires_grad_(False)
+    model.to(device)
     history = fit(model, caption_loader(train, recipe.batch_size), steps=recipe.steps, lr=lr,
                   desc="DenseCap", progress=progress)
     return model.eval(), history

@@ -10,7 +10,8 @@
 Keypoint R-CNN is the Mask R-CNN chapter's recipe (`recipes.mask_rcnn`: the Faster R-CNN chapter's
 scene size, anchors, RPN and batch, RoIAlign, the head's width, and the learning rate the Faster
 R-CNN sweep chose for RoIAlign on its validation scenes) with the keypoint branch in place of the
-mask branch. How much the branch grows each box before pooling it (`KeypointHeadConfig.box_scale`)
+mask branch. It starts, as Mask R-CNN does, from the Faster R-CNN chapter's trained detector
+(`rcnn_family.start_from_faster_rcnn`), then trains all of it for `steps`. How much the branch grows each box before pooling it (`KeypointHeadConfig.box_scale`)
 is chosen on this chapter's validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`). The
 regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths and batch, for a fixed
 400 steps at learning rate 2e-3 (set by hand, as the branch's budget is), trained on square crops
@@ -38,6 +39,7 @@ from .faster_rcnn import SPLIT_SEEDS
 from .faster_rcnn import Recipe as FasterRCNNRecipe
 from .mask_rcnn import Recipe as MaskRCNNRecipe
 from .parallel import train_models
+from .rcnn_family import start_from_faster_rcnn
 from .sweeps import find_sweep
 
 __all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "chosen_scale", "load_sweep", "person_crops", "uncrop",
@@ -58,7 +60,7 @@ class Recipe:
     n_test: int = 50
     n_objects: tuple[int, int] = (3, 5)
     person_share: int = 3             # the person is drawn person_share times as often as each shape
-    steps: int = 450
+    steps: int = 250                  # after the start from Faster R-CNN
     crop: int = 64                    # the regressor's input side: Part 2's image size
     crop_margin: float = 1.3          # crop side = margin x the box's longer side
     crop_jitter: float = 0.1          # training crops: box edges moved by up to this x the side
@@ -168,9 +170,12 @@ def training_crops(data, recipe: Recipe, seed: int = 0) -> tuple[Tensor, Tensor]
 
 def train_keypoint_rcnn(seed: int, train, recipe: Recipe, lr: float, box_scale: float = 1.0,
                         device: torch.device | str = "cpu", progress: bool = True) -> tuple[KeypointRCNN, History]:
-    """A KeypointRCNN (recipe.config(box_scale)) from `seed`, trained on `train` for recipe.steps at `lr`."""
+    """A KeypointRCNN (recipe.config(box_scale)): its keypoint branch from `seed`, the rest the family's
+    Faster R-CNN; trained on `train` for recipe.steps at `lr`."""
     runtime.seed(seed)
-    model = KeypointRCNN(recipe.config(box_scale)).to(device)
+    model = KeypointRCNN(recipe.config(box_scale))
+    start_from_faster_rcnn(model)
+    model.to(device)
     items = [(image, {k: t[k] for k in KEYS}) for image, t in train]
     history = fit(model, instance_loader(items, recipe.detector.batch_size, keys=KEYS), steps=recipe.steps,
                   lr=lr, desc="Keypoint R-CNN", progress=progress)

@@ -6,9 +6,12 @@
     models, histories = train_mask_rcnns(("roi_align", "roi_pool"), seed=0, train=train, recipe=recipe)
     models, histories = train_mask_rcnns(poolers, 0, train, recipe, also={"fcn": (train_fn, args, build)})
 
-The scenes, steps, batch and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`),
-and so is each pooler's learning rate: the best of `scripts/sweep_faster_rcnn.py` for that pooler
-on the validation scenes (Mask R-CNN is Faster R-CNN plus a branch, trained the same way).
+Mask R-CNN is Faster R-CNN plus a branch, and it starts from the Faster R-CNN chapter's trained
+detector (`rcnn_family.start_from_faster_rcnn`: backbone, RPN, box head and class head, trained
+on the same training scenes), then trains all of it, the new mask branch included, for `steps`
+(half the detector's 600 on the quick profile). The scenes, batch and RPN are the Faster R-CNN
+chapter's (`recipes.faster_rcnn.Recipe`), and so is each pooler's learning rate: the best of
+`scripts/sweep_faster_rcnn.py` for that pooler on the validation scenes.
 `also`: more trainings for the same pool of processes (the chapter's FCN).
 """
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..train import History, fit
 from .faster_rcnn import SPLIT_SEEDS, SWEEP, load_sweep
 from .faster_rcnn import Recipe as FasterRCNNRecipe
 from .parallel import train_models
+from .rcnn_family import start_from_faster_rcnn
 
 __all__ = ["KEYS", "Recipe", "SPLIT_SEEDS", "train_mask_rcnn", "train_mask_rcnns"]
 
@@ -38,11 +42,12 @@ class Recipe:
     detector: FasterRCNNRecipe = field(default_factory=FasterRCNNRecipe)
     mask_channels: int = 32
     mask_layers: int = 4
+    steps: int = 300                  # training steps after the start from Faster R-CNN
 
     @staticmethod
     def for_profile(profile: str) -> "Recipe":
         detector = FasterRCNNRecipe.for_profile(profile)      # checks the profile's name
-        return Recipe(detector) if profile == "quick" else Recipe(detector, mask_channels=64)
+        return Recipe(detector) if profile == "quick" else Recipe(detector, mask_channels=64, steps=3000)
 
     def config(self, pooler: str) -> MaskRCNNConfig:
         """Faster R-CNN's config with `pooler` ("roi_align" or "roi_pool") for both branches, and the mask head."""
@@ -59,12 +64,15 @@ class Recipe:
 
 def train_mask_rcnn(pooler: str, seed: int, train, recipe: Recipe, device: torch.device | str = "cpu",
                     progress: bool = True) -> tuple[MaskRCNN, History]:
-    """A MaskRCNN with `pooler`, initialised from `seed`, trained on `train` ((image, target) pairs with
-    masks) for the recipe's steps at its learning rate; returns (model in eval mode, history)."""
+    """A MaskRCNN with `pooler`: its mask branch initialised from `seed`, the rest the family's Faster
+    R-CNN; trained on `train` ((image, target) pairs with masks) for the recipe's steps at its
+    learning rate; returns (model in eval mode, history)."""
     runtime.seed(seed)
-    model = MaskRCNN(recipe.config(pooler)).to(device)
+    model = MaskRCNN(recipe.config(pooler))
+    start_from_faster_rcnn(model)
+    model.to(device)
     loader = detection_loader(train, recipe.detector.batch_size, keys=KEYS)
-    history = fit(model, loader, steps=recipe.detector.steps, lr=recipe.lr(pooler),
+    history = fit(model, loader, steps=recipe.steps, lr=recipe.lr(pooler),
                   desc=f"Mask R-CNN, {pooler}", progress=progress)
     return model, history
 

@@ -3,6 +3,7 @@ chapter's Fast R-CNN to compare with.
 
     models, map50 = load_family(device)   # {"sliding window", "R-CNN", "Fast R-CNN", "Faster R-CNN"}
     boxes = propose(image)                # the R-CNN chapters' selective search
+    meta = start_from_faster_rcnn(model)  # Mask R-CNN, Keypoint R-CNN, DenseCap: Part 3b's detector
 
 Each detector as its chapter trains it, on the same 120 training scenes of 96 px (seed 1,
 `faster_rcnn.Recipe`), 600 steps from seed 0: R-CNN on warped selective-search proposals (2 images
@@ -13,6 +14,10 @@ sliding-window chapter's budget). Each is then scored once on the chapters' 50 t
 2): the held-out mAP@0.5 is stored with its weights. Training and scoring them would take those
 chapters' minutes again, so `scripts/train_rcnn_family.py` does it once and stores the weights
 (float16, about 3 MB) in chapters/03-detection/weights/, which `load_family` reads.
+
+Part 4 and Part 5 add a branch to this Faster R-CNN: `start_from_faster_rcnn` copies its backbone,
+RPN and box head (and its class head, where the classes are the same) into a model with a new
+branch, which then trains for fewer steps than from scratch.
 """
 from __future__ import annotations
 
@@ -99,3 +104,27 @@ def load_family(device: torch.device | str = "cpu", recipe: Recipe | None = None
         map50[name] = load(models[name], _file(name))["test_map50"]   # float16 on disk, float32 in the model
         models[name].to(device).eval()
     return models, map50
+
+
+PARTS = ("backbone.", "proposal_generator.", "roi_heads.box_head.")   # what every two-stage model shares
+
+
+def start_from_faster_rcnn(model: nn.Module, predictor: bool = True) -> dict:
+    """Copy the family's Faster R-CNN into `model` (a two-stage detector with a new branch): its
+    backbone, RPN and box head, and with predictor=True its class and box head (same classes). The
+    rest of `model` (the new branch) keeps its initial weights. Returns the checkpoint's meta (what
+    it was trained on, its held-out mAP@0.5). ValueError naming the parts that do not fit."""
+    build, _ = _builders(Recipe())
+    faster = build["Faster R-CNN"]()
+    if not _file("Faster R-CNN").is_file():
+        raise FileNotFoundError(f"no weights at {_file('Faster R-CNN')}: run `python scripts/train_rcnn_family.py`")
+    meta = load(faster, _file("Faster R-CNN"))
+    parts = PARTS + ("roi_heads.predictor.",) * predictor
+    source = {k: v for k, v in faster.state_dict().items() if k.startswith(parts)}
+    own = model.state_dict()
+    wrong = [f"{k} {tuple(v.shape)}" + (f" (model: {tuple(own[k].shape)})" if k in own else " (not in model)")
+             for k, v in source.items() if k not in own or own[k].shape != v.shape]
+    if wrong:
+        raise ValueError(f"the Faster R-CNN does not fit this {type(model).__name__}: {wrong[:4]}")
+    model.load_state_dict(source, strict=False)
+    return meta

@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...checks import check_images, check_targets
 from ...nn import Backbone
+from ..detection.batching import batch_images
 from ..detection.faster_rcnn import FasterRCNNConfig
 from ..detection.poolers import RoIPooler
 from ..detection.roi_heads import BoxHead, Predictor, RoIHeadsConfig
@@ -49,20 +49,6 @@ class DenseCapConfig:
                              f"detector.num_classes must be 2, got {self.detector.num_classes}")
 
 
-class WithPixels(nn.Module):
-    """The backbone's map [B, C, h, w] and the image averaged over each cell's stride x stride pixels
-    [B, 3, h, w]: [B, C + 3, h, w]. A map trained for objectness keeps little of an object's colour;
-    the caption branch reads the region's own pixels from the last 3 channels."""
-
-    def __init__(self, backbone: nn.Module):
-        super().__init__()
-        self.body, self.stride = backbone, backbone.stride
-        self.out_channels = backbone.out_channels + 3
-
-    def forward(self, images: Tensor) -> Tensor:
-        return torch.cat([self.body(images), F.avg_pool2d(images, self.stride)], dim=1)
-
-
 class DenseCap(TwoStageDetector):
     """DenseCap in torchvision's detection contract; see the module docstring."""
 
@@ -72,11 +58,10 @@ class DenseCap(TwoStageDetector):
                             f"{type(vocab).__name__}")
         cfg = cfg or DenseCapConfig()
         det, roi = cfg.detector, cfg.detector.roi_heads
-        backbone = WithPixels(Backbone(det.channels)) if cfg.caption.pixels else Backbone(det.channels)
+        backbone = Backbone(det.channels)
         c, stride = backbone.out_channels, backbone.stride
-        branch = CaptionBranch(RoIPooler(roi.pooler, cfg.caption.pool_size, stride), c, vocab, cfg.caption)
-        heads = CaptionRoIHeads(RoIPooler(roi.pooler, roi.pool_size, stride),
-                                BoxHead(c * roi.pool_size ** 2, roi.hidden), Predictor(roi.hidden, 2), roi, branch)
+        heads = CaptionRoIHeads(RoIPooler(roi.pooler, roi.pool_size, stride), BoxHead(c * roi.pool_size ** 2, roi.hidden),
+                                Predictor(roi.hidden, 2), roi, CaptionBranch(roi.hidden, vocab, cfg.caption))
         super().__init__(backbone, RegionProposalNetwork(det.rpn, c, stride), heads, 2)
         self.cfg, self.vocab = cfg, vocab
 
@@ -84,6 +69,11 @@ class DenseCap(TwoStageDetector):
         if self.training:
             targets = self.caption_targets(images, targets)
         return super().forward(images, targets)
+
+    def roi_inputs(self, features: Tensor, batch: Tensor) -> tuple[Tensor, Tensor]:
+        """The RoI heads read the features [B, C, h, w] and the padded images [B, 3, H, W]: the
+        caption branch looks at each region's pixels too (`CaptionBranch.codes`)."""
+        return features, batch
 
     def caption_targets(self, images, targets) -> list[dict]:
         """The targets the heads train on: boxes, labels (all 1: object) and tokens int64 [G, T] (the
@@ -113,11 +103,11 @@ class DenseCap(TwoStageDetector):
         """Captions of given boxes (one [N_i, 4] xyxy per image), e.g. the ground truth: the caption
         branch alone, without the box branch. Returns one list of N_i str per image."""
         images = check_images(images, weights=next(self.parameters()))
-        from ..detection.batching import batch_images
-        features = self.backbone(batch_images(images, getattr(self.backbone, "stride", 1)))
+        batch = batch_images(images, self.backbone.stride)
+        inputs = self.roi_inputs(self.backbone(batch), batch)
         sizes = [tuple(image.shape[-2:]) for image in images]
-        branch = self.roi_heads.caption_branch
-        said = branch.captions(branch.codes(features, list(boxes), sizes), beam=beam)
+        heads = self.roi_heads
+        said = heads.caption_branch.captions(heads.codes(inputs, list(boxes), sizes), beam=beam)
         out, start = [], 0
         for b in boxes:
             out.append(said[start:start + len(b)])

@@ -13,7 +13,8 @@ proposals (R-CNN, Fast R-CNN) also accept proposals=[Tensor[N_i, 4], ...].
    its CNN runs on every warped region, inside its pooler);
 2. the proposal generator gives boxes per image (given, selective search or an RPN; the RPN
    adds its losses in training);
-3. the RoI heads turn the proposals into losses or detections.
+3. the RoI heads turn the proposals into losses or detections (they read `roi_inputs`: the
+   features; DenseCap adds the batched images, for its caption branch's look at the pixels).
 The R-CNN family differs only in which pieces fill the three slots (`rcnn.py`, `fast_rcnn.py`,
 `faster_rcnn.py`).
 """
@@ -61,9 +62,15 @@ class TwoStageDetector(nn.Module):
         images = check_detector_inputs(images, targets, training=self.training, num_classes=self.num_classes,
                                        weights=next(self.parameters()), **self.target_rules())
         sizes = [tuple(image.shape[-2:]) for image in images]
-        features = self.backbone(batch_images(images, getattr(self.backbone, "stride", 1)))
+        batch = batch_images(images, getattr(self.backbone, "stride", 1))
+        features = self.backbone(batch)
         proposals, proposal_losses = self.proposal_generator(images, features, sizes, targets if self.training
                                                              else None, proposals)
         if self.training:
-            return {**proposal_losses, **self.roi_heads(features, proposals, sizes, targets)}
-        return self.roi_heads(features, proposals, sizes)
+            return {**proposal_losses, **self.roi_heads(self.roi_inputs(features, batch), proposals, sizes, targets)}
+        return self.roi_heads(self.roi_inputs(features, batch), proposals, sizes)
+
+    def roi_inputs(self, features: Tensor, batch: Tensor):
+        """What the RoI heads read: the backbone's features [B, C, h, w] (batch: the padded images
+        [B, 3, H, W], for a detector whose heads look at the pixels too)."""
+        return features
