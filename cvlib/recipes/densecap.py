@@ -3,12 +3,13 @@
     recipe = Recipe.for_profile(runtime.profile())
     train, val, test = recipe.scenes("train"), recipe.scenes("validation"), recipe.scenes("test")
     vocab = recipe.vocabulary(train)                 # the words of the training captions
-    model, history = train_densecap(recipe, train, vocab, lr=2e-3, seed=0)
+    model, history = train_densecap(recipe, train, vocab, lr=1e-3, seed=0)
     best = chosen(load_sweep(SWEEP, recipe))         # {"lr", "beam", "val_map", ...}
 
 DenseCap starts from the Faster R-CNN chapter's trained detector (`rcnn_family.start_from_faster_rcnn`:
 its backbone, RPN and box head; the class head becomes a fresh object / background head) and keeps
-the backbone's weights fixed: the RPN, the box branch and the new caption branch train. The scene
+the backbone's weights fixed (its batch-norm statistics still follow the training scenes): the RPN,
+the box branch and the new caption branch train. The scene
 size and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`), with more training
 scenes (a caption says more than a class: more examples of each attribute).
 `scripts/sweep_densecap.py` trains one DenseCap per learning rate, decodes the validation scenes

@@ -14,9 +14,10 @@ The region code, as in the DenseCap paper, starts from the box branch's own reco
 1. the box branch's pooler and box head (two FC layers): [R, C, P, P] -> [R, H], the features its
    objectness and offsets are read from;
 2. region code: a linear map [R, H] -> [R, D], plus
-   - a linear map of the region's own pixels, the box cut out of the image and warped to
-     Q x Q (R-CNN's crops, `pixel_size`): a map trained to find and classify objects keeps little
-     of a region's colour, and at a stride of 8 little of a small figure's pose;
+   - the region's own pixels, the box cut out of the image and warped to Q x Q (R-CNN's crops,
+     `pixel_size`), through two 3 x 3 convolutions with 2 x 2 max pooling and a linear map: a
+     map trained to find and classify objects keeps little of a region's colour, and at its
+     stride of 4 little of a stick figure's limbs;
    - a two-layer map of the box's place in the image: its centre, width and height as fractions
      of the image (cx, cy, w, h), each with sin and cos at 4 frequencies (a Fourier code, so that
      a few hundred steps learn borders such as "a third of the way down"): a pooled feature does

@@ -12,8 +12,10 @@ word in the vocabulary); labels, where given, are not used: the box branch is cl
 Backbone -> RegionProposalNetwork -> CaptionRoIHeads (`caption_head.py`):
 - the box branch is Faster R-CNN's with two classes, background and object: its class score is
   the region's objectness and its 4 offsets refine the box (as in the DenseCap paper);
-- the caption branch replaces the class head by a language model: RoIAlign features of each
-  region, a region code, an LSTM that says the caption word by word (`language_model.py`).
+- the caption branch replaces the class head by a language model: the box branch's RoIAlign
+  features and box head (the recognition network, shared as in the paper), plus the region's
+  pixels and place, make a region code; an LSTM says the caption word by word
+  (`language_model.py`). The heads read the features and the padded images (`roi_inputs`).
 Training sums the five losses. At test time the box branch's detections (NMS among all regions)
 are captioned, greedily or with a beam (`CaptionHeadConfig.beam`).
 """
