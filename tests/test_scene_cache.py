@@ -47,7 +47,9 @@ def test_a_stored_checksum_of_the_cached_pixels(cache_dir):
     scenes = Scenes(64, seed=0, size=64)
     first, again = scenes[:], scenes[:]                  # the second read comes from the file
     assert cache.digest(first) == cache.digest(again) == cache.digest(rendered(scenes, range(64)))
-    assert cache.digest(again)[:16] == "0b50cecdd7f58c73"   # scene by scene, before the cache existed
+    # scene by scene, before the cache existed; the captions lost "partly hidden" since (the pixels,
+    # boxes, masks and keypoints did not change: test_scenes pins them alone)
+    assert cache.digest(again)[:16] == "d348b7df29307849"
 
 
 def test_the_name_changes_with_everything_that_decides_the_pixels(cache_dir, monkeypatch):
