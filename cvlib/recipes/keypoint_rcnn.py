@@ -11,8 +11,9 @@ Keypoint R-CNN is the Mask R-CNN chapter's recipe (`recipes.mask_rcnn`: the Fast
 scene size, anchors, RPN and batch, RoIAlign, the head's width, and the learning rate the Faster
 R-CNN sweep chose for RoIAlign on its validation scenes) with the keypoint branch in place of the
 mask branch. It starts, as Mask R-CNN does, from the Faster R-CNN chapter's trained detector
-(`rcnn_family.start_from_faster_rcnn`), then trains all of it for `steps`. How much the branch grows each box before pooling it (`KeypointHeadConfig.box_scale`)
-is chosen on this chapter's validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`). The
+(`rcnn_family.start_from_faster_rcnn`), then trains all of it for `steps`. How much the branch
+grows each box before pooling it (`KeypointHeadConfig.box_scale`) is chosen on this chapter's
+validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`). The
 regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths and batch, for a fixed
 400 steps at learning rate 2e-3 (set by hand, as the branch's budget is), trained on square crops
 around the training people (each crop jittered a little, as a detector's box is off a little) and

@@ -62,8 +62,9 @@ class DenseCap(TwoStageDetector):
         det, roi = cfg.detector, cfg.detector.roi_heads
         backbone = Backbone(det.channels)
         c, stride = backbone.out_channels, backbone.stride
-        heads = CaptionRoIHeads(RoIPooler(roi.pooler, roi.pool_size, stride), BoxHead(c * roi.pool_size ** 2, roi.hidden),
-                                Predictor(roi.hidden, 2), roi, CaptionBranch(roi.hidden, vocab, cfg.caption))
+        heads = CaptionRoIHeads(RoIPooler(roi.pooler, roi.pool_size, stride),
+                                BoxHead(c * roi.pool_size ** 2, roi.hidden), Predictor(roi.hidden, 2), roi,
+                                CaptionBranch(roi.hidden, vocab, cfg.caption))
         super().__init__(backbone, RegionProposalNetwork(det.rpn, c, stride), heads, 2)
         self.cfg, self.vocab = cfg, vocab
 
