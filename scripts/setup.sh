@@ -13,10 +13,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 echo "== installing Python packages (requirements.txt; first time about 3 minutes)"
 "$VENV/bin/python" -m pip install -q "pip==26.3"
-# --no-compile: no bytecode for all of torch's and Jupyter's files now (half the install time); Python
-# compiles and caches the modules a program imports, when it first imports them
-"$VENV/bin/python" -m pip install -q --no-compile -r requirements.txt -c constraints.txt
-"$VENV/bin/python" -m pip install -q --no-compile --no-deps -e .
+"$VENV/bin/python" -m pip install -q -r requirements.txt -c constraints.txt
+"$VENV/bin/python" -m pip install -q --no-deps -e .
 "$VENV/bin/python" -m ipykernel install --prefix "$VENV" --name python3 --display-name "Python 3 (cvlib)" >/dev/null
 
 bash scripts/vendor_js.sh
