@@ -99,11 +99,17 @@ def load_family(device: torch.device | str = "cpu", recipe: Recipe | None = None
     models, map50 = {}, {}
     for name, make in build.items():
         models[name] = make()
-        if not _file(name).is_file():
-            raise FileNotFoundError(f"no weights at {_file(name)}: run `python scripts/train_rcnn_family.py`")
-        map50[name] = load(models[name], _file(name))["test_map50"]   # float16 on disk, float32 in the model
+        map50[name] = _load_trained(name, models[name])["test_map50"]
         models[name].to(device).eval()
     return models, map50
+
+
+def _load_trained(name: str, model: nn.Module) -> dict:
+    """The weights train_family saved for `name` into `model` (float16 on disk, float32 in the
+    model); returns their meta. FileNotFoundError naming the script that makes them."""
+    if not _file(name).is_file():
+        raise FileNotFoundError(f"no weights at {_file(name)}: run `python scripts/train_rcnn_family.py`")
+    return load(model, _file(name))
 
 
 PARTS = ("backbone.", "proposal_generator.", "roi_heads.box_head.")   # what every two-stage model shares
@@ -116,9 +122,7 @@ def start_from_faster_rcnn(model: nn.Module, predictor: bool = True) -> dict:
     it was trained on, its held-out mAP@0.5). ValueError naming the parts that do not fit."""
     build, _ = _builders(Recipe())
     faster = build["Faster R-CNN"]()
-    if not _file("Faster R-CNN").is_file():
-        raise FileNotFoundError(f"no weights at {_file('Faster R-CNN')}: run `python scripts/train_rcnn_family.py`")
-    meta = load(faster, _file("Faster R-CNN"))
+    meta = _load_trained("Faster R-CNN", faster)
     parts = PARTS + ("roi_heads.predictor.",) * predictor
     source = {k: v for k, v in faster.state_dict().items() if k.startswith(parts)}
     own = model.state_dict()

@@ -141,6 +141,14 @@ class CaptionRoIHeads(RoIHeads):
         regions = self.box_head(self.pooler(features, boxes))                     # [R, H]
         return self.caption_branch.codes(regions, images, boxes, image_sizes)
 
+    def captions(self, inputs: tuple[Tensor, Tensor], boxes: list[Tensor], image_sizes: list[tuple[int, int]],
+                 beam: int | None = None) -> list[list[str]]:
+        """The captions of boxes (one [R_i, 4] per image): one list of R_i str per image, decoded with
+        the config's beam (or `beam`)."""
+        said = self.caption_branch.captions(self.codes(inputs, boxes, image_sizes), beam=beam)
+        starts = torch.tensor([0] + [len(b) for b in boxes]).cumsum(0).tolist()
+        return [said[a:b] for a, b in zip(starts, starts[1:])]
+
     def _forward_caption(self, inputs: tuple[Tensor, Tensor], instances, image_sizes: list[tuple[int, int]],
                          targets: list[dict] | None = None):
         """inputs: (features, images), as `DenseCap.roi_inputs` gives them. Train mode: instances =
@@ -148,11 +156,9 @@ class CaptionRoIHeads(RoIHeads):
         object RoIs (targets carry `tokens` [G_i, T_i]). Eval mode: instances = the detections
         (dicts with boxes [D_i, 4]), a list of D_i captions added to each."""
         if not self.training:
-            boxes = [d["boxes"] for d in instances]
-            said = self.caption_branch.captions(self.codes(inputs, boxes, image_sizes))
-            start = 0
-            for d, b in zip(instances, boxes):
-                d["captions"], start = said[start:start + len(b)], start + len(b)
+            said = self.captions(inputs, [d["boxes"] for d in instances], image_sizes)
+            for d, captions in zip(instances, said):
+                d["captions"] = captions
             return instances
         boxes, _, objects = positives(*instances)
         if self.caption_branch.cfg.min_iou > 0:

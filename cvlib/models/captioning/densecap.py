@@ -109,13 +109,7 @@ class DenseCap(TwoStageDetector):
         batch = batch_images(images, self.backbone.stride)
         inputs = self.roi_inputs(self.backbone(batch), batch)
         sizes = [tuple(image.shape[-2:]) for image in images]
-        heads = self.roi_heads
-        said = heads.caption_branch.captions(heads.codes(inputs, list(boxes), sizes), beam=beam)
-        out, start = [], 0
-        for b in boxes:
-            out.append(said[start:start + len(b)])
-            start += len(b)
-        return out
+        return self.roi_heads.captions(inputs, list(boxes), sizes, beam=beam)
 
 
 @torch.no_grad()
