@@ -2,6 +2,8 @@
 
     fcn.py   Part 1: how the FCN and upsampling chapters train their down / up FCNs, and the
              learning rates chosen for them on validation scenes (scripts/sweep_fcn_lr.py)
+    pose.py   Part 2: the pose chapter's people, budget and backbone, and each head's learning rate and
+             the head chosen on validation people (scripts/sweep_pose.py)
     faster_rcnn.py   Part 3: the Faster R-CNN chapter's scenes, budget and RPN settings, and its
              RoI pooler and learning rate chosen on validation scenes (scripts/sweep_faster_rcnn.py)
     one_stage.py   Part 3: the YOLO / SSD chapter's scenes and budget, YOLO's grid cell and the learning

@@ -34,12 +34,13 @@ from ..data import Scenes
 from ..data.scenes import SHAPES
 from ..models.detection.keypoint_head import KeypointHeadConfig
 from ..models.instance import KeypointRCNN, KeypointRCNNConfig, instance_loader
-from ..models.localization.pose import PoseConfig, PoseRegressor
+from ..models.localization.pose import PoseConfig, PoseRegressor, pose_step
 from ..train import History, fit, shuffled_batches
 from .faster_rcnn import SPLIT_SEEDS
 from .faster_rcnn import Recipe as FasterRCNNRecipe
 from .mask_rcnn import Recipe as MaskRCNNRecipe
 from .parallel import train_models
+from .pose import Recipe as PoseRecipe
 from .rcnn_family import start_from_faster_rcnn
 from .sweeps import find_sweep
 
@@ -99,8 +100,8 @@ class Recipe:
         return MaskRCNNRecipe(self.detector).lr("roi_align")
 
     def pose_config(self) -> PoseConfig:
-        """Part 2's soft-argmax regressor at its quick widths."""
-        return PoseConfig(head="soft-argmax", widths=(16, 32, 64, 128))
+        """Part 2's soft-argmax regressor at its quick widths (the pose chapter's recipe)."""
+        return PoseRecipe().config("soft-argmax")
 
 
 def load_sweep(recipe: Recipe, path: str | Path = SWEEP) -> dict:
@@ -183,18 +184,13 @@ def train_keypoint_rcnn(seed: int, train, recipe: Recipe, lr: float, box_scale: 
     return model, history
 
 
-def _pose_step(model, batch, device):
-    images, keypoints = (t.to(device) for t in batch)
-    return model(images, [{"keypoints": k[None]} for k in keypoints])
-
-
 def train_regressor(seed: int, crops: tuple[Tensor, Tensor], recipe: Recipe, device: torch.device | str = "cpu",
                     progress: bool = True) -> tuple[PoseRegressor, History]:
     """Part 2's PoseRegressor from `seed`, trained on crops = (images, keypoints in crop pixels)."""
     runtime.seed(seed)
     model = PoseRegressor(recipe.pose_config()).to(device)
     history = fit(model, shuffled_batches(*crops, batch_size=recipe.pose_batch, seed=seed),
-                  steps=recipe.pose_steps, step_fn=_pose_step, lr=recipe.pose_lr, desc="pose regressor",
+                  steps=recipe.pose_steps, step_fn=pose_step, lr=recipe.pose_lr, desc="pose regressor",
                   progress=progress)
     return model, history
 

@@ -15,7 +15,8 @@ Coordinates: the model works in fractions of the image width / height; inputs an
 outputs are pixels. Follows torchvision's contract (as its Keypoint R-CNN does), switching on
 `self.training`: train mode `model(images, targets)` returns {"loss_keypoint": loss}; eval mode
 `model(images)` returns one dict per image with keypoints [1, 14, 3] ((x, y, 1) in pixels),
-boxes [1, 4] (the joints' extent, xyxy pixels), labels [1] and scores [1].
+boxes [1, 4] (the joints' extent, xyxy pixels), labels [1] and scores [1]. `pose_step` is
+`cvlib.train.fit`'s step for people kept as tensors (images, keypoints).
 """
 from __future__ import annotations
 
@@ -159,3 +160,11 @@ class PoseRegressor(nn.Module):
         label = torch.tensor([self.cfg.label], device=images.device)
         return [{"keypoints": kp[i:i + 1], "boxes": boxes[i:i + 1], "labels": label,
                  "scores": images.new_ones(1)} for i in range(len(images))]
+
+
+def pose_step(model: PoseRegressor, batch, device) -> dict[str, Tensor]:
+    """`cvlib.train.fit`'s step for people kept as tensors (`train.shuffled_batches`):
+    batch = (images [B, 3, H, W], keypoints [B, K, 3] (x, y, v) pixels) -> {"loss_keypoint": loss}
+    of the model in train mode."""
+    images, keypoints = (t.to(device) for t in batch)
+    return model(images, [{"keypoints": k[None]} for k in keypoints])    # k[None]: [1, K, 3] per image
