@@ -2,6 +2,8 @@
 
     fcn.py   Part 1: how the FCN and upsampling chapters train their down / up FCNs, and the
              learning rates chosen for them on validation scenes (scripts/sweep_fcn_lr.py)
+    localization.py   Part 2: the localization chapter's scenes, budget and backbone, and the box loss's
+             weight chosen on validation scenes (scripts/sweep_localization.py)
     pose.py   Part 2: the pose chapter's people, budget and backbone, and each head's learning rate and
              the head chosen on validation people (scripts/sweep_pose.py)
     faster_rcnn.py   Part 3: the Faster R-CNN chapter's scenes, budget and RPN settings, and its

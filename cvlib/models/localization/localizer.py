@@ -158,3 +158,12 @@ class Localizer(nn.Module):
         boxes = clip_boxes(all_boxes[torch.arange(len(images), device=images.device), pick], (h, w))
         return [{"boxes": boxes[i:i + 1], "labels": labels[i:i + 1], "scores": scores[i:i + 1],
                  "class_boxes": clip_boxes(all_boxes[i], (h, w))} for i in range(len(images))]
+
+
+def localizer_step(model: Localizer, batch, device) -> dict[str, Tensor]:
+    """`cvlib.train.fit`'s step for scenes kept as tensors (`train.shuffled_batches`):
+    batch = (images [B, 3, H, W], labels [B], boxes [B, 4] xyxy pixels) -> {"loss_classifier",
+    "loss_box_reg": box_weight * L2} of the model in train mode."""
+    images, labels, boxes = (t.to(device) for t in batch)
+    targets = [{"boxes": b[None], "labels": l[None]} for b, l in zip(boxes, labels)]   # one object each
+    return model(images, targets)
