@@ -1,6 +1,6 @@
 """Choose the dense-captioning chapter's learning rate and beam on validation scenes.
 
-    python scripts/sweep_densecap.py                   # quick profile: 3 learning rates x beams 1, 3, ~5 min on 2 cores
+    python scripts/sweep_densecap.py                   # quick profile: 3 learning rates x beams 1, 3, ~4 min on 2 cores
     python scripts/sweep_densecap.py --profile full    # the GPU profile's recipe
 
 Trains a DenseCap (cvlib.recipes.densecap.Recipe) for every learning rate on the training scenes,

@@ -1,6 +1,6 @@
 """Choose how much the keypoint chapter's Keypoint R-CNN grows each box, on validation scenes.
 
-    python scripts/sweep_keypoint_rcnn.py                   # quick profile: 4 box scales, ~2 min on 2 cores
+    python scripts/sweep_keypoint_rcnn.py                   # quick profile: 4 box scales + 3 budgets, ~6 min on 2 cores
     python scripts/sweep_keypoint_rcnn.py --profile full    # the GPU profile's recipe
 
 Trains a Keypoint R-CNN (cvlib.recipes.keypoint_rcnn.Recipe, at its learning rate) for every box scale of
@@ -8,9 +8,15 @@ the keypoint branch (KeypointHeadConfig.box_scale) on the
 training scenes, scores it on the validation scenes (keypoint AP by OKS, PCK@0.2 of the detected
 people; the test scenes are never rendered) and writes every run into
 chapters/05-instance/keypoint_rcnn_sweep.json (or --out), replacing the sweep of the same recipe.
-The chapter reads it with load_sweep / chosen_scale. Runs go to --workers processes of one thread each.
+Then, at the chosen scale, the same training with the other heatmap size (28 x 28, the transposed
+conv's own, or torchvision's 56 x 56) and half the steps: what the recipe's heatmap size and steps
+buy.
+The chapter reads it with load_sweep / chosen_scale / scale_runs. Runs go to --workers processes of
+one thread each.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 
@@ -18,10 +24,11 @@ from cvlib import runtime
 from cvlib.keypoint_metrics import keypoint_ap, matched_people
 from cvlib.metrics import pck
 from cvlib.models.detection import detect
-from cvlib.recipes.keypoint_rcnn import SWEEP, Recipe, train_keypoint_rcnn
-from cvlib.recipes.sweeps import run_sweep, sweep_arguments
+from cvlib.recipes.keypoint_rcnn import SWEEP, Recipe, chosen_scale, train_keypoint_rcnn
+from cvlib.recipes.sweeps import run_sweep, store_sweep, sweep_arguments
 
 SCALES = (1.0, 1.25, 1.5, 1.75)
+SIZES = (28, 56)                 # heatmap sizes: the transposed conv's own, and torchvision's (x 2)
 
 
 def run(recipe: Recipe, box_scale: float, seed: int) -> dict:
@@ -33,7 +40,8 @@ def run(recipe: Recipe, box_scale: float, seed: int) -> dict:
     preds, targets = detect(model, val), [t for _, t in val]
     ap = keypoint_ap(preds, targets)
     pred, true, found = matched_people(preds, targets)
-    return {"box_scale": box_scale, "lr": recipe.lr(), "seed": seed, "val_ap50": round(ap["map_50"], 4), "val_ap": round(ap["map"], 4),
+    return {"box_scale": box_scale, "heatmap_size": recipe.heatmap_size, "steps": recipe.steps, "lr": recipe.lr(),
+            "seed": seed, "val_ap50": round(ap["map_50"], 4), "val_ap": round(ap["map"], 4),
             "val_pck": round(pck(pred[..., :2], true)[0], 4), "detected": f"{len(found)}/{ap['people']}",
             "seconds": round(history.seconds, 1)}
 
@@ -41,7 +49,13 @@ def run(recipe: Recipe, box_scale: float, seed: int) -> dict:
 def main(argv=None) -> int:
     args = sweep_arguments(__doc__, SWEEP, workers=3, argv=argv)
     recipe = Recipe.for_profile(args.profile)
-    run_sweep(run, [(recipe, scale, args.seed) for scale in SCALES], recipe, args)
+    runs = run_sweep(run, [(recipe, scale, args.seed) for scale in SCALES], recipe, args)
+    scale = chosen_scale({"runs": runs}, recipe)
+    other, half = next(size for size in SIZES if size != recipe.heatmap_size), recipe.steps // 2
+    budgets = [replace(recipe, heatmap_size=size, steps=steps)
+               for size, steps in ((other, recipe.steps), (recipe.heatmap_size, half), (other, half))]
+    runs += run_sweep(run, [(r, scale, args.seed) for r in budgets], recipe, args)
+    store_sweep(args.out, recipe, runs=runs)
     return 0
 
 

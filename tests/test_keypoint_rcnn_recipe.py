@@ -65,3 +65,15 @@ def test_train_side_by_side_returns_both_models_in_eval_mode():
     assert not models["keypoint_rcnn"].training and not models["regressor"].training
     assert histories["keypoint_rcnn"].steps == 2 and "loss_keypoint" in histories["keypoint_rcnn"].losses
     assert histories["regressor"].steps == 2
+
+
+def test_chosen_scale_reads_only_the_runs_at_the_recipes_heatmap_and_steps():
+    from cvlib.recipes.keypoint_rcnn import chosen_scale, scale_runs
+    recipe = Recipe()
+    runs = [{"box_scale": 1.0, "heatmap_size": recipe.heatmap_size, "steps": recipe.steps, "val_ap": 0.5},
+            {"box_scale": 1.5, "heatmap_size": recipe.heatmap_size, "steps": recipe.steps, "val_ap": 0.6},
+            {"box_scale": 1.5, "heatmap_size": recipe.heatmap_size * 2, "steps": recipe.steps, "val_ap": 0.9},
+            {"box_scale": 2.0, "heatmap_size": recipe.heatmap_size, "steps": 1, "val_ap": 0.9}]
+    assert [r["box_scale"] for r in scale_runs({"runs": runs}, recipe)] == [1.0, 1.5]
+    assert chosen_scale({"runs": runs}, recipe) == 1.5
+    assert recipe.config(1.5).keypoint.heatmap_size == recipe.heatmap_size == 28

@@ -200,7 +200,7 @@ def test_train_mask_rcnns_side_by_side_gives_trained_models_in_eval_mode():
     recipe = Recipe()
     recipe = replace(recipe, steps=2)
     train = [Scenes(4, seed=1, size=96)[i] for i in range(4)]
-    models, histories = train_mask_rcnns(("roi_align", "roi_pool"), 0, train, recipe)
+    models, histories = train_mask_rcnns(("roi_align", "roi_pool"), 0, train, recipe, jobs=1)   # in-process: spawn is tested in test_fcn_recipe
     assert list(models) == ["roi_align", "roi_pool"]
     for pooler, model in models.items():
         assert not model.training and model.cfg.faster_rcnn.roi_heads.pooler == pooler

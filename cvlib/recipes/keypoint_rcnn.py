@@ -2,7 +2,7 @@
 
     recipe = Recipe.for_profile(runtime.profile())
     train = recipe.scenes("train")                      # scenes with several people and shapes
-    lr, scale = recipe.lr(), chosen_scale(load_sweep(recipe))          # validation choices
+    lr, scale = recipe.lr(), chosen_scale(load_sweep(recipe), recipe)  # validation choices
     models, histories = train_side_by_side(recipe, lr, scale, train, device)   # both models
     crops, boxes = person_crops(image, boxes, recipe.crop)              # what the regressor sees
     keypoints = uncrop(crop_keypoints, boxes, recipe.crop)              # back to image pixels
@@ -13,7 +13,9 @@ R-CNN sweep chose for RoIAlign on its validation scenes) with the keypoint branc
 mask branch. It starts, as Mask R-CNN does, from the Faster R-CNN chapter's trained detector
 (`rcnn_family.start_from_faster_rcnn`), then trains all of it for `steps`. How much the branch
 grows each box before pooling it (`KeypointHeadConfig.box_scale`) is chosen on this chapter's
-validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`). The
+validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`), which also trains, at that
+scale, torchvision's larger heatmap (56 x 56) and half the steps, to show what the recipe's
+28 x 28 maps and its steps buy. The
 regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths and batch, for a fixed
 400 steps at learning rate 2e-3 (set by hand, as the branch's budget is), trained on square crops
 around the training people (each crop jittered a little, as a detector's box is off a little) and
@@ -44,7 +46,7 @@ from .pose import Recipe as PoseRecipe
 from .rcnn_family import start_from_faster_rcnn
 from .sweeps import find_sweep
 
-__all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "chosen_scale", "load_sweep", "person_crops", "uncrop",
+__all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "chosen_scale", "scale_runs", "load_sweep", "person_crops", "uncrop",
            "train_keypoint_rcnn", "train_regressor", "train_side_by_side"]
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "05-instance" / "keypoint_rcnn_sweep.json"
@@ -57,12 +59,13 @@ class Recipe:
     detector: FasterRCNNRecipe = field(default_factory=FasterRCNNRecipe)   # size, anchors, RPN, batch
     keypoint_channels: int = 32       # the Mask R-CNN recipe's mask head: width and depth
     keypoint_layers: int = 4
+    heatmap_size: int = 28            # the transposed conv's own; torchvision resizes it x 2 (56)
     n_train: int = 160
     n_val: int = 40
     n_test: int = 50
     n_objects: tuple[int, int] = (3, 5)
     person_share: int = 3             # the person is drawn person_share times as often as each shape
-    steps: int = 250                  # after the start from Faster R-CNN
+    steps: int = 500                  # after the start from Faster R-CNN
     crop: int = 64                    # the regressor's input side: Part 2's image size
     crop_margin: float = 1.3          # crop side = margin x the box's longer side
     crop_jitter: float = 0.1          # training crops: box edges moved by up to this x the side
@@ -92,7 +95,7 @@ class Recipe:
         """The Faster R-CNN chapter's detector with RoIAlign, and the keypoint branch (the mask head's
         width and depth) growing each box by box_scale."""
         keypoint = KeypointHeadConfig(channels=self.keypoint_channels, layers=self.keypoint_layers,
-                                      box_scale=box_scale)
+                                      heatmap_size=self.heatmap_size, box_scale=box_scale)
         return KeypointRCNNConfig(faster_rcnn=self.detector.config("roi_align"), keypoint=keypoint)
 
     def lr(self) -> float:
@@ -109,9 +112,16 @@ def load_sweep(recipe: Recipe, path: str | Path = SWEEP) -> dict:
     return find_sweep(path, recipe, Recipe(), "python scripts/sweep_keypoint_rcnn.py")
 
 
-def chosen_scale(sweep: dict) -> float:
-    """The box scale of highest validation keypoint AP (OKS 0.5:0.95; ties: the first)."""
-    return float(max(sweep["runs"], key=lambda run: run["val_ap"])["box_scale"])
+def scale_runs(sweep: dict, recipe: Recipe) -> list[dict]:
+    """The sweep's runs at the recipe's heatmap size and steps (one per box scale)."""
+    return [run for run in sweep["runs"]
+            if (run["heatmap_size"], run["steps"]) == (recipe.heatmap_size, recipe.steps)]
+
+
+def chosen_scale(sweep: dict, recipe: Recipe) -> float:
+    """The box scale of highest validation keypoint AP (OKS 0.5:0.95; ties: the first) at the
+    recipe's heatmap size and steps."""
+    return float(max(scale_runs(sweep, recipe), key=lambda run: run["val_ap"])["box_scale"])
 
 
 # ---------------------------------------------------------------- the regressor's crops
