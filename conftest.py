@@ -5,6 +5,8 @@ from pathlib import Path
 
 import matplotlib
 
+import cvlib  # noqa: F401  pins torch's CPU kernels to AVX2 for every test and kernel (cvlib/__init__.py)
+
 matplotlib.use("Agg")
 os.environ.setdefault("CVLIB_PROFILE", "quick")  # the stored outputs are the quick profile's
 os.environ.setdefault("TQDM_DISABLE", "1")       # no progress bars in test logs

@@ -1,6 +1,6 @@
 """Choose the dense-captioning chapter's learning rate and beam on validation scenes.
 
-    python scripts/sweep_densecap.py                   # quick profile: 3 learning rates x beams 1, 3, ~4 min on 2 cores
+    python scripts/sweep_densecap.py                   # quick profile: 4 learning rates x beams 1, 3, ~4 min on 2 cores
     python scripts/sweep_densecap.py --profile full    # the GPU profile's recipe
 
 Trains a DenseCap (cvlib.recipes.densecap.Recipe) for every learning rate on the training scenes,
@@ -20,7 +20,7 @@ from cvlib.models.captioning.metrics import caption_accuracy, dense_captioning_m
 from cvlib.recipes.densecap import SWEEP, Recipe, train_densecap
 from cvlib.recipes.sweeps import run_sweep, sweep_arguments
 
-LRS = (5e-4, 1e-3, 2e-3)
+LRS = (5e-4, 1e-3, 2e-3, 4e-3)
 BEAMS = (1, 3)
 
 

@@ -102,3 +102,38 @@ def test_sweep_run_is_the_chosen_runs_score_for_its_own_recipe_only():
     assert sweep_run(sweep, Recipe(), "nearest", seed=1) == 0.66
     assert sweep_run(sweep, Recipe(), "nearest", seed=5) is None
     assert sweep_run(sweep, Recipe.for_profile("full"), "nearest") is None
+
+
+def test_the_full_resolution_network_trains_on_the_down_up_networks_compute():
+    from cvlib.cost import count_macs
+    from cvlib.models.segmentation.fcn import DownUpFCN, FullResFCN
+    from cvlib.recipes.fcn import full_res_steps, train_full_res
+    recipe = Recipe(n_train=16, steps=30, batch=8, width=4)
+    config, image = recipe.fcn_config("transpose"), torch.zeros(1, 3, recipe.size, recipe.size)
+    ratio = count_macs(FullResFCN(config), image) / count_macs(DownUpFCN(config), image)
+    assert full_res_steps(recipe) == round(30 / ratio) < 30
+    model, history = train_full_res(1e-3, 0, recipe.scenes("train"), recipe, progress=False)
+    assert isinstance(model, FullResFCN) and history.steps == full_res_steps(recipe)
+    again, _ = train_full_res(1e-3, 0, recipe.scenes("train"), recipe, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+def test_full_res_sweep_and_seed_runs_name_their_scripts(tmp_path):
+    from cvlib.recipes.fcn import chosen_full_res_lr, load_full_res_sweep, seed_runs
+    with pytest.raises(FileNotFoundError, match="sweep_full_res_lr.py"):
+        load_full_res_sweep(Recipe(), tmp_path / "none.json")
+    with pytest.raises(FileNotFoundError, match="upsampling_seeds.py"):
+        seed_runs(Recipe(), tmp_path / "none.json")
+    runs = [{"lr": 0.002, "val_miou": 0.5}, {"lr": 0.004, "val_miou": 0.7}, {"lr": 0.008, "val_miou": 0.7}]
+    assert chosen_full_res_lr({"runs": runs}) == 0.004
+
+
+def test_the_committed_full_res_sweep_and_seed_runs_are_of_the_quick_recipe():
+    from cvlib.models.segmentation.fcn import UPSAMPLING
+    from cvlib.recipes.fcn import chosen_lr, full_res_steps, load_full_res_sweep, seed_runs
+    sweep = load_full_res_sweep(Recipe())
+    assert sweep["steps"] == full_res_steps(Recipe()) and len(sweep["runs"]) >= 3
+    seeds = seed_runs(Recipe())
+    lr_sweep = load_sweep(os.path.join(os.path.dirname(__file__), "..", "chapters", "01-semantic", "lr_sweep.json"), Recipe())
+    assert seeds["lrs"] == {m: chosen_lr(lr_sweep, m) for m in UPSAMPLING}
+    assert all(set(seeds["test_miou"][m]) == {str(s) for s in lr_sweep["seeds"] if s != 0} for m in UPSAMPLING)

@@ -1,7 +1,8 @@
 """Training recipes and sweep stores that chapters and scripts share. Import from the file:
 
-    fcn.py   Part 1: how the FCN and upsampling chapters train their down / up FCNs, and the
-             learning rates chosen for them on validation scenes (scripts/sweep_fcn_lr.py)
+    fcn.py   Part 1: how the FCN and upsampling chapters train their down / up FCNs and the
+             full-resolution network, and the learning rates chosen for them on validation scenes
+             (scripts/sweep_fcn_lr.py, scripts/sweep_full_res_lr.py)
     localization.py   Part 2: the localization chapter's scenes, budget and backbone, and the box loss's
              weight chosen on validation scenes (scripts/sweep_localization.py)
     pose.py   Part 2: the pose chapter's people, budget and backbone, and each head's learning rate and
@@ -21,5 +22,6 @@
              the keypoint branch, its RoI growth chosen on validation scenes: scripts/sweep_keypoint_rcnn.py),
              and Part 2's regressor on crops of the same people, both trained side by side
     sweeps.py   the sweep store the recipes use: one sweep per recipe in a JSON file
+    splits.py   a recipe's train / validation / test scenes, each split from its own seed
     parallel.py   independent trainings side by side, one process each on a CPU
 """

@@ -29,6 +29,7 @@ from ..models.captioning import CaptionHeadConfig, DenseCap, DenseCapConfig, Voc
 from ..models.detection import FasterRCNNConfig, RoIHeadsConfig, RPNConfig, detection_loader
 from ..train import History, fit
 from .rcnn_family import start_from_faster_rcnn
+from .splits import split_scenes
 from .sweeps import find_sweep
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "04-captioning" / "densecap_sweep.json"
@@ -58,10 +59,7 @@ class Recipe:
 
     def scenes(self, split: str) -> list:
         """The (image, target) pairs of a split: "train", "validation" or "test"."""
-        if split not in SPLIT_SEEDS:
-            raise ValueError(f"split must be one of {tuple(SPLIT_SEEDS)}, got {split!r}")
-        n = {"train": self.n_train, "validation": self.n_val, "test": self.n_test}[split]
-        return Scenes(n, seed=SPLIT_SEEDS[split], size=self.size)[:]
+        return split_scenes(self, split, SPLIT_SEEDS)
 
     @staticmethod
     def vocabulary(train) -> Vocabulary:

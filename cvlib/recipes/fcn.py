@@ -11,7 +11,10 @@ steps, batch and width; only the upsampling method changes. The learning rate is
 not guessed: `scripts/sweep_fcn_lr.py` trains every method at several learning rates and
 several initial seeds, scores each model on the *validation* scenes, and writes the table to
 `chapters/01-semantic/lr_sweep.json`. `chosen_lr` takes, per method, the learning rate
-with the best mean validation mIoU. The test scenes play no part in any choice.
+with the best mean validation mIoU. The FCN chapter's full-resolution network (`train_full_res`, on
+the down/up network's training compute) gets its own rate from `scripts/sweep_full_res_lr.py`.
+The test scenes play no part in any choice; `scripts/upsampling_seeds.py` scores the sweep's other
+seeds on them after the choice, for the spread the upsampling chapter shows (`seed_runs`).
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from pathlib import Path
 import torch
 
 from .. import runtime
-from ..models.segmentation.fcn import DownUpFCN, FCNConfig
+from ..cost import count_macs
+from ..models.segmentation.fcn import DownUpFCN, FCNConfig, FullResFCN
 from ..models.segmentation.semantic import SemanticData, class_weights, segmentation_step
 from ..train import History, fit
 from ..viz import Table
@@ -30,6 +34,8 @@ from .parallel import train_models
 from .sweeps import find_sweep
 
 SPLIT_SEEDS = {"train": 1, "val": 3, "test": 2}   # the Scenes seed of each split
+FULL_RES_SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "01-semantic" / "full_res_sweep.json"
+SEEDS_FILE = Path(__file__).resolve().parents[2] / "chapters" / "01-semantic" / "upsampling_seeds.json"
 
 
 @dataclass(frozen=True)
@@ -71,12 +77,35 @@ def train_fcn(method: str, lr: float, seed: int, train: SemanticData, recipe: Re
               device: torch.device | str = "cpu", progress: bool = True) -> tuple[DownUpFCN, History]:
     """A DownUpFCN with `method` upsampling and skip connections, initialised from `seed` and
     trained on `train` with the class-weighted loss; returns (model, history)."""
+    return _train(lambda: DownUpFCN(recipe.fcn_config(method)), recipe.steps, lr, seed, train, recipe, device,
+                  f"{method}, lr {lr:g}", progress)
+
+
+def _train(build, steps: int, lr: float, seed: int, train: SemanticData, recipe: Recipe, device, desc: str,
+           progress: bool):
+    """build() from `seed`, trained on `train` for `steps` batches of recipe.batch scenes with the
+    class-weighted loss; (model, history)."""
     runtime.seed(seed)
-    model = DownUpFCN(recipe.fcn_config(method)).to(device)
+    model = build().to(device)
     step = functools.partial(segmentation_step, weight=class_weights(train))
-    history = fit(model, train.loader(recipe.batch), steps=recipe.steps, step_fn=step, lr=lr,
-                  desc=f"{method}, lr {lr:g}", progress=progress)
+    history = fit(model, train.loader(recipe.batch), steps=steps, step_fn=step, lr=lr, desc=desc,
+                  progress=progress)
     return model, history
+
+
+def full_res_steps(recipe: Recipe) -> int:
+    """The steps that give FullResFCN the training compute of recipe.steps of the down/up FCN: fewer, in
+    the ratio of their multiply-accumulates per image."""
+    config, image = recipe.fcn_config("transpose"), torch.zeros(1, 3, recipe.size, recipe.size)
+    return round(recipe.steps * count_macs(DownUpFCN(config), image) / count_macs(FullResFCN(config), image))
+
+
+def train_full_res(lr: float, seed: int, train: SemanticData, recipe: Recipe, device: torch.device | str = "cpu",
+                   progress: bool = True) -> tuple[FullResFCN, History]:
+    """The FCN chapter's full-resolution network (the down/up FCN's conv blocks, no pooling), initialised
+    from `seed` and trained as train_fcn trains, for `full_res_steps(recipe)`; returns (model, history)."""
+    return _train(lambda: FullResFCN(recipe.fcn_config("transpose")), full_res_steps(recipe), lr, seed, train,
+                  recipe, device, f"full resolution, lr {lr:g}", progress)
 
 
 def train_fcns(lrs: dict[str, float], seed: int, train: SemanticData, recipe: Recipe,
@@ -115,6 +144,23 @@ def sweep_run(sweep: dict, recipe: Recipe, method: str, seed: int = 0) -> float 
     if sweep["recipe"] != asdict(recipe) or seed not in sweep["seeds"]:
         return None
     return sweep["val_miou"][method][str(chosen_lr(sweep, method))][sweep["seeds"].index(seed)]
+
+
+def load_full_res_sweep(recipe: Recipe, path: str | Path = FULL_RES_SWEEP) -> dict:
+    """The full-resolution network's learning-rate sweep (`scripts/sweep_full_res_lr.py`):
+    {"recipe", "steps", "runs": [{"lr", "seed", "val_miou", "seconds"}]}."""
+    return find_sweep(path, recipe, Recipe(), "python scripts/sweep_full_res_lr.py")
+
+
+def chosen_full_res_lr(sweep: dict) -> float:
+    """The learning rate of highest validation mIoU (ties: the first)."""
+    return float(max(sweep["runs"], key=lambda run: run["val_miou"])["lr"])
+
+
+def seed_runs(recipe: Recipe, path: str | Path = SEEDS_FILE) -> dict:
+    """The test mIoU of every method from the sweep's other seeds, at its chosen learning rate
+    (`scripts/upsampling_seeds.py`): {"recipe", "lrs": {method: lr}, "test_miou": {method: {seed: mIoU}}}."""
+    return find_sweep(path, recipe, Recipe(), "python scripts/upsampling_seeds.py")
 
 
 def sweep_table(sweep: dict) -> Table:

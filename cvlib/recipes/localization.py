@@ -25,10 +25,10 @@ import torch
 from torch import Tensor
 
 from .. import runtime
-from ..data import Scenes
 from ..metrics import localization_metrics
 from ..models.localization.localizer import Localizer, LocalizerConfig, localizer_step
 from ..train import History, fit, shuffled_batches
+from .splits import split_scenes
 from .sweeps import find_sweep
 
 __all__ = ["CURVE", "Recipe", "SPLIT_SEEDS", "SWEEP", "WEIGHTS", "chosen", "evaluate", "load_sweep",
@@ -64,12 +64,7 @@ class Recipe:
     def scenes(self, split: str) -> tuple[Tensor, Tensor, Tensor]:
         """The scenes of "train", "validation" or "test": (images [N, 3, S, S], labels [N], boxes [N, 4]
         xyxy pixels), the single object of each scene."""
-        if split not in SPLIT_SEEDS:
-            raise ValueError(f"split must be one of {tuple(SPLIT_SEEDS)}, got {split!r}")
-        n = {"train": self.n_train, "validation": self.n_val, "test": self.n_test}[split]
-        data = Scenes(n, seed=SPLIT_SEEDS[split], size=self.size, n_objects=(1, 1),
-                      shape_scale=self.shape_scale)
-        items = data[:]                       # one slice: rendered once, then read from the disk cache
+        items = split_scenes(self, split, SPLIT_SEEDS, n_objects=(1, 1), shape_scale=self.shape_scale)
         return (torch.stack([image for image, _ in items]),
                 torch.cat([t["labels"] for _, t in items]),
                 torch.cat([t["boxes"] for _, t in items]))

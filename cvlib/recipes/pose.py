@@ -23,10 +23,10 @@ import torch
 from torch import Tensor
 
 from .. import runtime
-from ..data import Scenes
 from ..data.captions import parse
 from ..models.localization.pose import HEADS, PoseConfig, PoseRegressor, pose_step
 from ..train import History, fit, shuffled_batches
+from .splits import split_scenes
 from .sweeps import find_sweep
 
 __all__ = ["HEADS", "LRS", "Recipe", "SPLIT_SEEDS", "SWEEP", "chosen", "load_sweep", "predict", "train_pose"]
@@ -64,12 +64,8 @@ class Recipe:
     def people(self, split: str) -> tuple[Tensor, Tensor, list[str]]:
         """The people of "train", "validation" or "test": (images [N, 3, S, S], keypoints [N, 14, 3]
         (x, y, v) pixels, the pose of each, read from its caption: "standing", "kicking", ...)."""
-        if split not in SPLIT_SEEDS:
-            raise ValueError(f"split must be one of {tuple(SPLIT_SEEDS)}, got {split!r}")
-        n = {"train": self.n_train, "validation": self.n_val, "test": self.n_test}[split]
-        data = Scenes(n, seed=SPLIT_SEEDS[split], size=self.size, n_objects=(1, 1), classes=("person",),
-                      person_scale=self.person_scale)
-        items = data[:]                       # one slice: rendered once, then read from the disk cache
+        items = split_scenes(self, split, SPLIT_SEEDS, n_objects=(1, 1), classes=("person",),
+                             person_scale=self.person_scale)
         images = torch.stack([image for image, _ in items])
         keypoints = torch.cat([t["keypoints"] for _, t in items])            # [N, 14, 3]
         poses = [parse(t["captions"][0])["pose"] for _, t in items]          # "person in red kicking ..."
