@@ -1,6 +1,6 @@
 """Choose the localization chapter's box loss weight on validation scenes.
 
-    python scripts/sweep_localization.py                   # quick profile: 4 weights, ~1.5 min on 2 cores
+    python scripts/sweep_localization.py                   # quick profile: 4 weights, ~1 min on 2 cores
     python scripts/sweep_localization.py --profile full    # the GPU profile's recipe
 
 Trains a class-specific Localizer (cvlib.recipes.localization.Recipe) at every box loss weight of

@@ -1,6 +1,6 @@
 """Choose the pose chapter's learning rate of each head, and the head, on validation people.
 
-    python scripts/sweep_pose.py                   # quick profile: 2 heads x 3 learning rates, ~2 min on 1 core
+    python scripts/sweep_pose.py                   # quick profile: 2 heads x 3 learning rates, ~1 min on 2 cores
     python scripts/sweep_pose.py --profile full    # the GPU profile's recipe
 
 Trains a PoseRegressor (cvlib.recipes.pose.Recipe) with each head at every learning rate of its grid

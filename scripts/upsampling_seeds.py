@@ -1,6 +1,6 @@
 """How much the initial seed moves the upsampling chapter's test mIoU, after every choice is made.
 
-    python scripts/upsampling_seeds.py                  # quick profile: 4 methods x 2 seeds, ~5 min on 2 cores
+    python scripts/upsampling_seeds.py                  # quick profile: 4 methods x 2 seeds, ~3.5 min on 2 cores
     python scripts/upsampling_seeds.py --profile full   # the GPU profile's recipe
 
 The upsampling chapter trains each method once, from seed 0, at the learning rate the sweep
