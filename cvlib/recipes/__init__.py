@@ -7,6 +7,8 @@
              weight chosen on validation scenes (scripts/sweep_localization.py)
     pose.py   Part 2: the pose chapter's people, budget and backbone, and each head's learning rate and
              the head chosen on validation people (scripts/sweep_pose.py)
+    sliding_window.py   Part 3: the detection sliding-window chapter's scenes and detector training,
+             and its test mAP from other seeds (scripts/sliding_window_seeds.py)
     faster_rcnn.py   Part 3: the Faster R-CNN chapter's scenes, budget and RPN settings, and its
              RoI pooler and learning rate chosen on validation scenes (scripts/sweep_faster_rcnn.py)
     one_stage.py   Part 3: the YOLO / SSD chapter's scenes and budget, YOLO's grid cell and the learning
