@@ -35,7 +35,7 @@ def run(recipe: Recipe, seed: int) -> dict:
 def main(argv=None) -> int:
     args = sweep_arguments(__doc__, SEEDS_FILE, argv=argv)
     recipe = Recipe.for_profile(args.profile)
-    runs = run_sweep(run, [(recipe, seed) for seed in SEEDS], recipe, args)
+    runs = run_sweep(run, [(recipe, seed) for seed in SEEDS], recipe, args, store=False)
     store_sweep(args.out, recipe, test_map50={str(r["seed"]): r["test_map50"] for r in runs})
     return 0
 

@@ -35,7 +35,7 @@ def run(recipe: Recipe, lr: float, seed: int) -> dict:
 def main(argv=None) -> int:
     args = sweep_arguments(__doc__, FULL_RES_SWEEP, argv=argv)
     recipe = Recipe.for_profile(args.profile)
-    runs = run_sweep(run, [(recipe, lr, args.seed) for lr in LRS], recipe, args)
+    runs = run_sweep(run, [(recipe, lr, args.seed) for lr in LRS], recipe, args, store=False)
     store_sweep(args.out, recipe, steps=full_res_steps(recipe), runs=runs)
     return 0
 

@@ -49,12 +49,12 @@ def run(recipe: Recipe, box_scale: float, seed: int) -> dict:
 def main(argv=None) -> int:
     args = sweep_arguments(__doc__, SWEEP, workers=3, argv=argv)
     recipe = Recipe.for_profile(args.profile)
-    runs = run_sweep(run, [(recipe, scale, args.seed) for scale in SCALES], recipe, args)
+    runs = run_sweep(run, [(recipe, scale, args.seed) for scale in SCALES], recipe, args, store=False)
     scale = chosen_scale({"runs": runs}, recipe)
     other, half = next(size for size in SIZES if size != recipe.heatmap_size), recipe.steps // 2
     budgets = [replace(recipe, heatmap_size=size, steps=steps)
                for size, steps in ((other, recipe.steps), (recipe.heatmap_size, half), (other, half))]
-    runs += run_sweep(run, [(r, scale, args.seed) for r in budgets], recipe, args)
+    runs += run_sweep(run, [(r, scale, args.seed) for r in budgets], recipe, args, store=False)
     store_sweep(args.out, recipe, runs=runs)
     return 0
 

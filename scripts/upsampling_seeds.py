@@ -32,7 +32,8 @@ def run(recipe: Recipe, method: str, lr: float, seed: int) -> dict:
     torch.set_num_threads(1)
     model, _ = train_fcn(method, lr, seed, recipe.scenes("train"), recipe, device=runtime.device(),
                          progress=False)
-    return {"method": method, "lr": lr, "seed": seed, "test_miou": round(evaluate(model, recipe.scenes("test"))["miou"], 4)}
+    test_miou = evaluate(model, recipe.scenes("test"))["miou"]
+    return {"method": method, "lr": lr, "seed": seed, "test_miou": round(test_miou, 4)}
 
 
 def main(argv=None) -> int:
@@ -41,7 +42,7 @@ def main(argv=None) -> int:
     sweep = load_sweep(SWEEP, recipe)
     lrs = {m: chosen_lr(sweep, m) for m in UPSAMPLING}
     seeds = [s for s in sweep["seeds"] if s != 0]            # seed 0: the chapter's own run
-    runs = run_sweep(run, [(recipe, m, lrs[m], s) for m in UPSAMPLING for s in seeds], recipe, args)
+    runs = run_sweep(run, [(recipe, m, lrs[m], s) for m in UPSAMPLING for s in seeds], recipe, args, store=False)
     test_miou = {m: {str(r["seed"]): r["test_miou"] for r in runs if r["method"] == m} for m in UPSAMPLING}
     store_sweep(args.out, recipe, lrs=lrs, test_miou=test_miou)
     return 0

@@ -23,6 +23,7 @@ from .. import runtime
 from ..data import Scenes
 from ..models.detection import SlidingWindowConfig, SlidingWindowDetector
 from ..train import History, fit
+from .splits import split_scenes
 from .sweeps import find_sweep
 
 SEEDS_FILE = Path(__file__).resolve().parents[2] / "chapters" / "03-detection" / "sliding_window_seeds.json"
@@ -51,10 +52,7 @@ class Recipe:
 
     def scenes(self, split: str) -> list:
         """The (image, target) pairs of "train" or "test", each split from its own seed."""
-        if split not in SPLIT_SEEDS:
-            raise ValueError(f"split must be one of {tuple(SPLIT_SEEDS)}, got {split!r}")
-        data = Scenes(self.n_train if split == "train" else self.n_test, seed=SPLIT_SEEDS[split], size=self.size)
-        return [data[i] for i in range(len(data))]
+        return split_scenes(self, split, SPLIT_SEEDS)
 
 
 def train_detector(recipe: Recipe, seed: int, train: list, device: torch.device | str = "cpu",

@@ -2,8 +2,8 @@
 
     items = split_scenes(recipe, "validation", SPLIT_SEEDS, n_objects=(1, 1))   # [(image, target), ...]
 
-`recipe` has n_train, n_val, n_test and size; the scenes are rendered once per machine, then read
-from the disk cache (`cvlib.data.cache`).
+`recipe` has size and the n_train, n_val or n_test of the splits `seeds` names; the scenes are
+rendered once per machine, then read from the disk cache (`cvlib.data.cache`).
 """
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ def split_scenes(recipe, split: str, seeds: dict[str, int], **options) -> list:
     n_test scenes of recipe.size pixels from seeds[split], drawn with the Scenes `options`."""
     if split not in seeds:
         raise ValueError(f"split must be one of {tuple(seeds)}, got {split!r}")
-    n = {"train": recipe.n_train, "validation": recipe.n_val, "test": recipe.n_test}[split]
+    n = getattr(recipe, {"train": "n_train", "validation": "n_val", "test": "n_test"}[split])
     return Scenes(n, seed=seeds[split], size=recipe.size, **options)[:]

@@ -66,16 +66,18 @@ def sweep_arguments(doc: str, out: Path, workers: int = 2, argv=None) -> argpars
     return parser.parse_args(argv)
 
 
-def run_sweep(run, tasks: list[tuple], recipe, args: argparse.Namespace) -> list[dict]:
+def run_sweep(run, tasks: list[tuple], recipe, args: argparse.Namespace, store: bool = True) -> list[dict]:
     """run(*task) of every task in args.workers fresh processes (spawned: safe after torch has started
     its threads; each may open the GPU); prints every run, stores them all as the sweep of `recipe`
-    in args.out and returns them. A run returns one dict, or a list of them."""
+    in args.out (store=False: the caller stores what it makes of them) and returns them. A run
+    returns one dict, or a list of them."""
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(run, *zip(*tasks)))
     runs = [r for result in results for r in (result if isinstance(result, list) else [result])]
     for r in runs:
         print(json.dumps(r), flush=True)
-    store_sweep(args.out, recipe, runs=runs)
-    print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s; written to {args.out}")
+    if store:
+        store_sweep(args.out, recipe, runs=runs)
+    print(f"{len(runs)} runs in {time.perf_counter() - start:.0f} s" + (f"; written to {args.out}" if store else ""))
     return runs
