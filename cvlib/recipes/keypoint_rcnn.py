@@ -60,12 +60,12 @@ class Recipe:
     keypoint_channels: int = 32       # the Mask R-CNN recipe's mask head: width and depth
     keypoint_layers: int = 4
     heatmap_size: int = 28            # the transposed conv's own; torchvision resizes it x 2 (56)
-    n_train: int = 160
+    n_train: int = 480
     n_val: int = 40
     n_test: int = 50
     n_objects: tuple[int, int] = (3, 5)
     person_share: int = 3             # the person is drawn person_share times as often as each shape
-    steps: int = 500                  # after the start from Faster R-CNN
+    steps: int = 800                  # after the start from Faster R-CNN
     crop: int = 64                    # the regressor's input side: Part 2's image size
     crop_margin: float = 1.3          # crop side = margin x the box's longer side
     crop_jitter: float = 0.1          # training crops: box edges moved by up to this x the side
