@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 import torch
 
 from .checks import check_boxes, check_image, check_number
@@ -58,8 +59,10 @@ def semantic_to_rgb(labels) -> np.ndarray:
 
 
 def draw(image, ann: dict | None = None, ax=None, classes=CLASSES, score_threshold: float = 0.0,
-         title: str | None = None, show_captions: bool = True, mask_alpha: float = 0.45):
-    """Draw `image` and its annotations on a matplotlib axis (a new figure if ax is None)."""
+         title: str | None = None, show_captions: bool = True, mask_alpha: float = 0.45,
+         show_labels: bool = True):
+    """Draw `image` and its annotations on a matplotlib axis (a new figure if ax is None). Without
+    labels (show_labels=False) only the colour tells the class: for crowded boxes, with `class_legend`."""
     picture = to_numpy_image(image)
     n = _objects(ann)
     if ax is None:
@@ -87,6 +90,8 @@ def draw(image, ann: dict | None = None, ax=None, classes=CLASSES, score_thresho
             x1, y1, x2, y2 = ann["boxes"][k].tolist()
             # Pixel i spans [i, i+1) in box coordinates but is centred on i in imshow: shift by 0.5.
             ax.add_patch(plt.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, ec=colour, lw=1.5))
+            if not show_labels:
+                continue
             text = classes[labels[k]] if labels[k] < len(classes) else str(labels[k])
             if "scores" in ann:
                 text += f" {float(ann['scores'][k]):.2f}"
@@ -156,8 +161,6 @@ def show_predictions(images, truth, predictions: dict, n: int = 4, size: float =
     images float [N, 3, H, W]; truth and each prediction int64 [N, H, W] (class per pixel);
     predictions maps a model's name to its prediction; shows the first n images.
     """
-    from matplotlib.patches import Patch
-
     if n > len(images):
         raise ValueError(f"n must be at most the {len(images)} images given, got {n}")
     cols = 2 + len(predictions)
@@ -170,10 +173,15 @@ def show_predictions(images, truth, predictions: dict, n: int = 4, size: float =
             ax.set_xticks([]), ax.set_yticks([])
             if r == 0:
                 ax.set_title(["image", "ground truth", *predictions][c], fontsize=9)
-    handles = [Patch(color=CLASS_COLOURS[k], label=name) for k, name in enumerate(CLASSES)]
-    fig.legend(handles=handles, loc="lower center", ncol=len(CLASSES), fontsize=8, frameon=False)
+    class_legend(fig)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
+
+
+def class_legend(fig, classes=CLASSES, first: int = 0) -> None:
+    """The colour of each class of classes[first:], in one row along the bottom of `fig`."""
+    handles = [Patch(color=CLASS_COLOURS[k], label=classes[k]) for k in range(first, len(classes))]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
 
 def plot_losses(history, ax=None, smooth: int = 10, keys=None):
     """Loss curves of a cvlib.train.History (moving average over `smooth` steps)."""

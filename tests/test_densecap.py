@@ -133,6 +133,25 @@ def test_bad_training_input_is_named(scenes):
         CaptionHeadConfig(pixel_size=30)
     with pytest.raises(ValueError, match="min_iou"):
         CaptionHeadConfig(min_iou=1.5)
+    with pytest.raises(ValueError, match="word_weight"):
+        CaptionHeadConfig(word_weight=-1.0)
+
+
+def test_word_head_is_a_weighted_bag_of_words_cross_entropy():
+    """word_weight > 0: loss_words, the binary cross-entropy of "is this word in the caption?" over the
+    vocabulary's words (not PAD, START, END), times the weight; off by default."""
+    import torch.nn.functional as F
+    from cvlib.models.captioning.caption_head import CaptionBranch
+    vocab = Vocabulary(["red", "small", "circle", "square"])
+    tokens = [vocab.encode_batch(["small red circle", "square"])]
+    objects, codes = [torch.tensor([1, 0])], torch.randn(2, 16)
+    assert set(CaptionBranch(8, vocab, CaptionHeadConfig(width=16)).loss(codes, objects, tokens)) == {"loss_caption"}
+    branch = CaptionBranch(8, vocab, CaptionHeadConfig(width=16, word_weight=0.5))
+    losses = branch.loss(codes, objects, tokens)
+    present = torch.tensor([[0, 0, 0, 1.], [1, 1, 1, 0]])       # the words in sorted order: circle red small square
+    expected = 0.5 * F.binary_cross_entropy_with_logits(branch.words(codes)[:, 3:], present)
+    assert vocab.words[3:] == ["circle", "red", "small", "square"]
+    assert torch.allclose(losses["loss_words"], expected)
 
 
 def test_place_code_is_the_centre_and_size_with_sin_and_cos():

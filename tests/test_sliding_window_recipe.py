@@ -12,11 +12,12 @@ def test_profiles_configs_and_scenes():
     assert full.size == 128 and full.config().patch == 24 and Recipe().config().patch == 16
     with pytest.raises(ValueError, match="profile"):
         Recipe.for_profile("fast")
-    small = Recipe(n_train=3, n_test=2)
-    train, test = small.scenes("train"), small.scenes("test")
-    assert len(train) == 3 and len(test) == 2 and train[0][0].shape == (3, 64, 64)
+    small = Recipe(n_train=3, n_val=1, n_test=2)
+    train, val, test = (small.scenes(split) for split in ("train", "validation", "test"))
+    assert len(train) == 3 and len(val) == 1 and len(test) == 2 and train[0][0].shape == (3, 64, 64)
+    assert not torch.equal(val[0][0], test[0][0])          # each split from its own seed
     with pytest.raises(ValueError, match="split"):
-        small.scenes("validation")
+        small.scenes("val")
 
 
 def test_training_from_a_seed_repeats():

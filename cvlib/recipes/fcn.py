@@ -101,10 +101,12 @@ def full_res_steps(recipe: Recipe) -> int:
 
 
 def train_full_res(lr: float, seed: int, train: SemanticData, recipe: Recipe, device: torch.device | str = "cpu",
-                   progress: bool = True) -> tuple[FullResFCN, History]:
+                   progress: bool = True, steps: int | None = None) -> tuple[FullResFCN, History]:
     """The FCN chapter's full-resolution network (the down/up FCN's conv blocks, no pooling), initialised
-    from `seed` and trained as train_fcn trains, for `full_res_steps(recipe)`; returns (model, history)."""
-    return _train(lambda: FullResFCN(recipe.fcn_config("transpose")), full_res_steps(recipe), lr, seed, train,
+    from `seed` and trained as train_fcn trains, for `steps` (default `full_res_steps(recipe)`: the
+    down/up FCN's compute); returns (model, history)."""
+    steps = full_res_steps(recipe) if steps is None else steps
+    return _train(lambda: FullResFCN(recipe.fcn_config("transpose")), steps, lr, seed, train,
                   recipe, device, f"full resolution, lr {lr:g}", progress)
 
 

@@ -3,6 +3,7 @@ another seed gives.
 
     recipe = Recipe.for_profile(runtime.profile())
     train, test = recipe.scenes("train"), recipe.scenes("test")        # (image, target) pairs
+    val = recipe.scenes("validation")    # where the chapter looks at the windows' coverage
     model, history = train_detector(recipe, seed=0, train=train, device=device)
     others = seed_runs(recipe)      # test mAP@0.5 from seeds 1 and 2 (scripts/sliding_window_seeds.py)
 
@@ -27,7 +28,7 @@ from .splits import split_scenes
 from .sweeps import find_sweep
 
 SEEDS_FILE = Path(__file__).resolve().parents[2] / "chapters" / "03-detection" / "sliding_window_seeds.json"
-SPLIT_SEEDS = {"train": 1, "test": 2}     # the Scenes seed of each split
+SPLIT_SEEDS = {"train": 1, "validation": 3, "test": 2}     # the Scenes seed of each split
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Recipe:
     """Scenes and budget of the chapter's detector (quick profile by default)."""
     size: int = 64                # scene side, pixels
     n_train: int = 600
+    n_val: int = 100
     n_test: int = 100
     steps: int = 600
     batch: int = 8
@@ -44,14 +46,16 @@ class Recipe:
     def for_profile(profile: str) -> "Recipe":
         if profile not in ("quick", "full"):
             raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
-        return Recipe() if profile == "quick" else Recipe(size=128, n_train=4000, n_test=500, steps=3000)
+        if profile == "quick":
+            return Recipe()
+        return Recipe(size=128, n_train=4000, n_val=500, n_test=500, steps=3000)
 
     def config(self) -> SlidingWindowConfig:
         """The detector's windows and patch: the defaults on 64 px scenes, larger ones on 128 px."""
         return SlidingWindowConfig() if self.size == 64 else SlidingWindowConfig(sizes=(24, 34, 48, 68), patch=24)
 
     def scenes(self, split: str) -> list:
-        """The (image, target) pairs of "train" or "test", each split from its own seed."""
+        """The (image, target) pairs of "train", "validation" or "test", each split from its own seed."""
         return split_scenes(self, split, SPLIT_SEEDS)
 
 

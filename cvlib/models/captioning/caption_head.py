@@ -7,7 +7,7 @@ pixel crop's side. Boxes are xyxy in image pixels.
     heads = CaptionRoIHeads(pooler, box_head, predictor, roi_cfg, CaptionBranch(H, vocab, cfg))
     inputs = (features, images)             # [B, C, h, w] and the padded images [B, 3, H, W]
     codes = heads.codes(inputs, boxes, image_sizes)                         # [R, D]
-    loss = heads.caption_branch.loss(codes, objects, tokens)                # training
+    losses = heads.caption_branch.loss(codes, objects, tokens)              # training: {"loss_caption"}
     captions = heads.caption_branch.captions(codes)                         # test: R str
 
 The region code, as in the DenseCap paper, starts from the box branch's own recognition network:
@@ -24,6 +24,11 @@ The region code, as in the DenseCap paper, starts from the box branch's own reco
      not know where in the image it was cut out, and captions say where ("at the top");
 3. the language model (`language_model.CaptionLSTM`) on the codes: cross-entropy per word with
    teacher forcing in training (`loss_caption`), greedy or beam decoding at test.
+
+Not in the DenseCap paper, and off unless `word_weight` > 0: an auxiliary linear head on the region
+code says, for every word of the vocabulary, whether the region's caption has it (`loss_words`,
+binary cross-entropy, weighted by `word_weight`), so that the code is pushed to hold every attribute
+the caption names, not only those the language model picks up first. Only training uses it.
 
 `CaptionRoIHeads` is the detection package's `RoIHeads` with one more branch slot,
 `_forward_caption`, run as `_forward_mask` is: on the object RoIs sampled for the box branch in
@@ -43,7 +48,7 @@ from torchvision.ops import box_iou
 
 from ..detection.poolers import warp
 from ..detection.roi_heads import RoIHeads, positives
-from .language_model import PAD, CaptionLSTM
+from .language_model import END, PAD, CaptionLSTM
 from .vocabulary import Vocabulary
 
 
@@ -57,6 +62,7 @@ class CaptionHeadConfig:
     beam: int = 1                      # 1: greedy decoding; k > 1: a beam of k
     min_iou: float = 0.7               # training: the captions of object RoIs that overlap their object this much
     max_words: int = 12                # longest caption said at test time
+    word_weight: float = 0.0           # > 0: an auxiliary head says from the code which words the caption has
 
     def __post_init__(self):
         for name in ("pixel_size", "width", "layers", "beam", "max_words"):
@@ -68,6 +74,8 @@ class CaptionHeadConfig:
                              f"got {self.pixel_size}")
         if not 0 <= self.min_iou <= 1:
             raise ValueError(f"CaptionHeadConfig.min_iou must be in 0..1, got {self.min_iou!r}")
+        if not self.word_weight >= 0:
+            raise ValueError(f"CaptionHeadConfig.word_weight must be >= 0, got {self.word_weight!r}")
 
 
 FREQUENCIES = 4                         # the place code's sin / cos frequencies: 1, 2, 4, 8 cycles
@@ -104,6 +112,7 @@ class CaptionBranch(nn.Module):
         self.place = nn.Sequential(nn.Linear(4 * (1 + 2 * FREQUENCIES), cfg.width), nn.ReLU(),
                                    nn.Linear(cfg.width, cfg.width)) if cfg.place else None
         self.lm = CaptionLSTM(len(vocab), cfg.width, cfg.layers)
+        self.words = nn.Linear(cfg.width, len(vocab)) if cfg.word_weight > 0 else None
 
     def codes(self, regions: Tensor, images: Tensor, boxes: list[Tensor], image_sizes: list[tuple[int, int]]) -> Tensor:
         """regions [R, H] (the box head's features of the boxes), images [B, 3, H, W], boxes one
@@ -113,12 +122,26 @@ class CaptionBranch(nn.Module):
             x = x + self.place(fourier(box_places(boxes, image_sizes).to(x)))
         return F.relu(x)
 
-    def loss(self, codes: Tensor, objects: list[Tensor], tokens: list[Tensor]) -> Tensor:
-        """loss_caption of the positive RoIs: codes [R, D]; objects int64 [R_i] per image (index into
-        the image's captions); tokens one int64 [G_i, T_i] per image (Vocabulary.encode_batch)."""
+    def loss(self, codes: Tensor, objects: list[Tensor], tokens: list[Tensor]) -> dict[str, Tensor]:
+        """{"loss_caption"} of the positive RoIs (and, with cfg.word_weight, "loss_words"): codes
+        [R, D]; objects int64 [R_i] per image (index into the image's captions); tokens one int64
+        [G_i, T_i] per image (Vocabulary.encode_batch)."""
         t = max((tok.shape[1] for tok in tokens), default=2)
-        rows = [F.pad(tok, (0, t - tok.shape[1]), value=PAD)[obj] for tok, obj in zip(tokens, objects)]
-        return self.lm.loss(codes, torch.cat(rows))
+        rows = torch.cat([F.pad(tok, (0, t - tok.shape[1]), value=PAD)[obj] for tok, obj in zip(tokens, objects)])
+        losses = {"loss_caption": self.lm.loss(codes, rows)}
+        if self.words is not None:
+            losses["loss_words"] = self.cfg.word_weight * self.word_loss(codes, rows)
+        return losses
+
+    def word_loss(self, codes: Tensor, rows: Tensor) -> Tensor:
+        """Binary cross-entropy of the auxiliary head: for every word of the vocabulary, is it in the
+        region's caption? codes [R, D], rows int64 [R, T] token rows -> a scalar (0 for no rows)."""
+        present = torch.zeros(len(rows), len(self.vocab), device=codes.device)
+        present.scatter_(1, rows, 1.0)
+        logits = self.words(codes)[:, END + 1:]                  # words only: PAD, START, END left out
+        if not len(rows):
+            return logits.sum() * 0.0
+        return F.binary_cross_entropy_with_logits(logits, present[:, END + 1:])
 
     def captions(self, codes: Tensor, beam: int | None = None) -> list[str]:
         """One caption per code [R, D]: decoded with the config's beam (or `beam`)."""
@@ -166,7 +189,7 @@ class CaptionRoIHeads(RoIHeads):
                      for b, o, t in zip(boxes, objects, targets)]
             boxes, objects = [b[c] for b, c in zip(boxes, close)], [o[c] for o, c in zip(objects, close)]
         codes = self.codes(inputs, boxes, image_sizes)
-        return {"loss_caption": self.caption_branch.loss(codes, objects, [t["tokens"] for t in targets])}
+        return self.caption_branch.loss(codes, objects, [t["tokens"] for t in targets])
 
     def forward(self, inputs: tuple[Tensor, Tensor], proposals: list[Tensor], image_sizes: list[tuple[int, int]],
                 targets: list[dict] | None = None):
