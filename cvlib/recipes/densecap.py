@@ -4,7 +4,7 @@
     train, val, test = recipe.scenes("train"), recipe.scenes("validation"), recipe.scenes("test")
     vocab = recipe.vocabulary(train)                 # the words of the training captions
     model, history = train_densecap(recipe, train, vocab, lr=1e-3, seed=0)
-    best = chosen(load_sweep(SWEEP, recipe))         # {"lr", "beam", "val_map", ...}
+    best = chosen(load_sweep(SWEEP, recipe))         # {"lr", "beam", "word_weight", "val_map", ...}
 
 DenseCap starts from the Faster R-CNN chapter's trained detector (`rcnn_family.start_from_faster_rcnn`:
 its backbone, RPN and box head; the class head becomes a fresh object / background head) and keeps
@@ -12,9 +12,10 @@ the backbone's weights fixed (its batch-norm statistics still follow the trainin
 the box branch and the new caption branch train. The scene
 size and RPN are the Faster R-CNN chapter's (`recipes.faster_rcnn.Recipe`), with more training
 scenes (a caption says more than a class: more examples of each attribute).
-`scripts/sweep_densecap.py` trains one DenseCap per learning rate, decodes the validation scenes
-greedily and with a beam, and stores the validation scores; the test scenes are never rendered by
-it.
+`scripts/sweep_densecap.py` trains one DenseCap per learning rate, then, at the best of them, one
+per weight of the auxiliary word head (`CaptionHeadConfig.word_weight`: not in the DenseCap paper),
+decodes the validation scenes greedily and with a beam, and stores the validation scores; the test
+scenes are never rendered by it.
 """
 from __future__ import annotations
 
@@ -66,13 +67,13 @@ class Recipe:
         """Every word of the training scenes' captions."""
         return Vocabulary.from_captions(c for _, t in train for c in t["captions"])
 
-    def config(self, beam: int = 1) -> DenseCapConfig:
+    def config(self, beam: int = 1, word_weight: float = 0.0) -> DenseCapConfig:
         rpn = RPNConfig(sizes=self.anchor_sizes, pre_nms_top_n_train=self.pre_nms_top_n,
                         post_nms_top_n_train=self.post_nms_top_n, pre_nms_top_n_test=self.pre_nms_top_n,
                         post_nms_top_n_test=self.post_nms_top_n)
         roi = RoIHeadsConfig(pooler="roi_align", detections_per_img=self.detections_per_img)
         return DenseCapConfig(detector=FasterRCNNConfig(num_classes=2, rpn=rpn, roi_heads=roi),
-                              caption=CaptionHeadConfig(width=self.width, beam=beam))
+                              caption=CaptionHeadConfig(width=self.width, beam=beam, word_weight=word_weight))
 
 
 def caption_loader(data, batch_size: int):
@@ -83,12 +84,13 @@ def caption_loader(data, batch_size: int):
 
 
 def train_densecap(recipe: Recipe, train, vocab: Vocabulary, lr: float, seed: int = 0, beam: int = 1,
-                   device: torch.device | str = "cpu", progress: bool = True) -> tuple[DenseCap, History]:
+                   word_weight: float = 0.0, device: torch.device | str = "cpu",
+                   progress: bool = True) -> tuple[DenseCap, History]:
     """A DenseCap: the family's Faster R-CNN's backbone (fixed), RPN and box head, the rest
-    initialised from `seed`; trained on `train` for the recipe's steps at `lr`; returns (model in
-    eval mode, decoding with `beam`, history)."""
+    initialised from `seed`; trained on `train` for the recipe's steps at `lr` (with the auxiliary
+    word head at `word_weight` > 0); returns (model in eval mode, decoding with `beam`, history)."""
     runtime.seed(seed)
-    model = DenseCap(vocab, recipe.config(beam))
+    model = DenseCap(vocab, recipe.config(beam, word_weight))
     start_from_faster_rcnn(model, predictor=False)
     model.backbone.requires_grad_(False)
     model.to(device)
@@ -98,8 +100,8 @@ def train_densecap(recipe: Recipe, train, vocab: Vocabulary, lr: float, seed: in
 
 
 def load_sweep(path: str | Path, recipe: Recipe) -> dict:
-    """The sweep of `recipe` in `path` (`sweeps.find_sweep`): {"recipe", "runs": [{"lr", "beam", "val_map",
-    "val_box_map50", "val_exact_match", ...}]}."""
+    """The sweep of `recipe` in `path` (`sweeps.find_sweep`): {"recipe", "runs": [{"lr", "beam",
+    "word_weight", "val_map", "val_box_map50", "val_exact_match", ...}]}."""
     return find_sweep(path, recipe, Recipe(), "python scripts/sweep_densecap.py")
 
 
