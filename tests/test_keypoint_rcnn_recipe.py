@@ -67,13 +67,16 @@ def test_train_side_by_side_returns_both_models_in_eval_mode():
     assert histories["regressor"].steps == 2
 
 
-def test_chosen_scale_reads_only_the_runs_at_the_recipes_heatmap_and_steps():
-    from cvlib.recipes.keypoint_rcnn import chosen_scale, scale_runs
+def test_chosen_scale_reads_only_the_runs_at_the_recipes_budget():
+    from cvlib.recipes.keypoint_rcnn import budget, chosen_scale, scale_runs
     recipe = Recipe()
-    runs = [{"box_scale": 1.0, "heatmap_size": recipe.heatmap_size, "steps": recipe.steps, "val_ap": 0.5},
-            {"box_scale": 1.5, "heatmap_size": recipe.heatmap_size, "steps": recipe.steps, "val_ap": 0.6},
-            {"box_scale": 1.5, "heatmap_size": recipe.heatmap_size * 2, "steps": recipe.steps, "val_ap": 0.9},
-            {"box_scale": 2.0, "heatmap_size": recipe.heatmap_size, "steps": 1, "val_ap": 0.9}]
+    same = budget(recipe)
+    runs = [{"box_scale": 1.0, **same, "val_ap": 0.5},
+            {"box_scale": 1.5, **same, "val_ap": 0.6},
+            {"box_scale": 1.5, **same, "heatmap_size": recipe.heatmap_size * 2, "val_ap": 0.9},
+            {"box_scale": 2.0, **same, "steps": 1, "val_ap": 0.9},
+            {"box_scale": 2.0, **same, "keypoint_channels": 1, "val_ap": 0.9},
+            {"box_scale": 2.0, **same, "n_train": 1, "val_ap": 0.9}]
     assert [r["box_scale"] for r in scale_runs({"runs": runs}, recipe)] == [1.0, 1.5]
     assert chosen_scale({"runs": runs}, recipe) == 1.5
     assert recipe.config(1.5).keypoint.heatmap_size == recipe.heatmap_size == 28

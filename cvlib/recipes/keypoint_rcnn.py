@@ -14,8 +14,9 @@ mask branch. It starts, as Mask R-CNN does, from the Faster R-CNN chapter's trai
 (`rcnn_family.start_from_faster_rcnn`), then trains all of it for `steps`. How much the branch
 grows each box before pooling it (`KeypointHeadConfig.box_scale`) is chosen on this chapter's
 validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`), which also trains, at that
-scale, torchvision's larger heatmap (56 x 56) and half the steps, to show what the recipe's
-28 x 28 maps and its steps buy. The
+scale, torchvision's larger heatmap (56 x 56), half the steps, and the smaller recipe of an
+earlier version of this chapter (480 training scenes, 800 steps), to show what the recipe's
+28 x 28 maps, its steps and its scenes buy. The
 regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths and batch, for a fixed
 400 steps at learning rate 2e-3 (set by hand, as the branch's budget is), trained on square crops
 around the training people (each crop jittered a little, as a detector's box is off a little) and
@@ -46,7 +47,7 @@ from .pose import Recipe as PoseRecipe
 from .rcnn_family import start_from_faster_rcnn
 from .sweeps import find_sweep
 
-__all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "chosen_scale", "load_sweep", "person_crops", "scale_runs",
+__all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "budget", "chosen_scale", "load_sweep", "person_crops", "scale_runs",
            "train_keypoint_rcnn", "train_regressor", "train_side_by_side", "uncrop"]
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "05-instance" / "keypoint_rcnn_sweep.json"
@@ -60,12 +61,12 @@ class Recipe:
     keypoint_channels: int = 32       # the Mask R-CNN recipe's mask head: width and depth
     keypoint_layers: int = 4
     heatmap_size: int = 28            # the transposed conv's own; torchvision resizes it x 2 (56)
-    n_train: int = 480
-    n_val: int = 40
+    n_train: int = 800
+    n_val: int = 120                  # ~180 people: 40 scenes (47) were too few to choose by
     n_test: int = 50
     n_objects: tuple[int, int] = (3, 5)
     person_share: int = 3             # the person is drawn person_share times as often as each shape
-    steps: int = 800                  # after the start from Faster R-CNN
+    steps: int = 900                  # after the start from Faster R-CNN
     crop: int = 64                    # the regressor's input side: Part 2's image size
     crop_margin: float = 1.3          # crop side = margin x the box's longer side
     crop_jitter: float = 0.1          # training crops: box edges moved by up to this x the side
@@ -108,14 +109,20 @@ class Recipe:
 
 
 def load_sweep(recipe: Recipe, path: str | Path = SWEEP) -> dict:
-    """The box-scale sweep of `recipe`: {"recipe", "runs": [{"box_scale", "seed", "val_ap50", "val_ap", ...}]}."""
+    """The box-scale sweep of `recipe`: {"recipe", "runs": [{"box_scale", "seed", "val_ap50", "val_ap",
+    "val_pck", ...}], "seed_runs": [the recipe at the chosen scale from two more seeds]}."""
     return find_sweep(path, recipe, Recipe(), "python scripts/sweep_keypoint_rcnn.py")
 
 
+def budget(recipe: Recipe) -> dict:
+    """What the sweep varies besides the box scale: {"heatmap_size", "steps", "keypoint_channels",
+    "n_train"} of `recipe` (each run of the sweep records them)."""
+    return {key: getattr(recipe, key) for key in ("heatmap_size", "steps", "keypoint_channels", "n_train")}
+
+
 def scale_runs(sweep: dict, recipe: Recipe) -> list[dict]:
-    """The sweep's runs at the recipe's heatmap size and steps (one per box scale)."""
-    return [run for run in sweep["runs"]
-            if (run["heatmap_size"], run["steps"]) == (recipe.heatmap_size, recipe.steps)]
+    """The sweep's runs at the recipe's budget (one per box scale)."""
+    return [run for run in sweep["runs"] if {key: run[key] for key in budget(recipe)} == budget(recipe)]
 
 
 def chosen_scale(sweep: dict, recipe: Recipe) -> float:
