@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 import torch
+from matplotlib.patches import Patch
 
 from .checks import check_boxes, check_image, check_number
 from .data.person import SKELETON
@@ -182,6 +182,7 @@ def class_legend(fig, classes=CLASSES, first: int = 0) -> None:
     """The colour of each class of classes[first:], in one row along the bottom of `fig`."""
     handles = [Patch(color=CLASS_COLOURS[k], label=classes[k]) for k in range(first, len(classes))]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+
 
 def plot_losses(history, ax=None, smooth: int = 10, keys=None):
     """Loss curves of a cvlib.train.History (moving average over `smooth` steps)."""

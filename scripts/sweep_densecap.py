@@ -1,4 +1,4 @@
-"""Choose the dense-captioning chapter's learning rate and beam on validation scenes.
+"""Choose the dense-captioning chapter's learning rate, word-head weight and beam on validation scenes.
 
     python scripts/sweep_densecap.py                   # quick profile: 4 learning rates + 4 word weights + 2 seeds, ~7 min on 2 cores
     python scripts/sweep_densecap.py --profile full    # the GPU profile's recipe
@@ -9,8 +9,8 @@ mAP one DenseCap per weight of the word head (WORD_WEIGHTS); decodes the validat
 and with a beam of 3, and writes every run's validation scores into
 chapters/04-captioning/densecap_sweep.json (or --out), replacing the sweep of the same recipe. Last,
 the chosen settings from two more seeds ("seed_runs", at the chosen beam): how far a seed moves the
-validation scores, which the chapter prints beside its own. The test scenes are never rendered. The chapter reads it with load_sweep / chosen. Runs go
-to --workers processes of one thread each.
+validation scores, which the chapter prints beside its own. The test scenes are never rendered.
+The chapter reads it with load_sweep / chosen. Runs go to --workers processes of one thread each.
 """
 from __future__ import annotations
 

@@ -47,8 +47,8 @@ from .pose import Recipe as PoseRecipe
 from .rcnn_family import start_from_faster_rcnn
 from .sweeps import find_sweep
 
-__all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "budget", "chosen_scale", "load_sweep", "person_crops", "scale_runs",
-           "train_keypoint_rcnn", "train_regressor", "train_side_by_side", "uncrop"]
+__all__ = ["Recipe", "SPLIT_SEEDS", "SWEEP", "budget", "chosen_scale", "load_sweep", "person_crops",
+           "scale_runs", "train_keypoint_rcnn", "train_regressor", "train_side_by_side", "uncrop"]
 
 SWEEP = Path(__file__).resolve().parents[2] / "chapters" / "05-instance" / "keypoint_rcnn_sweep.json"
 KEYS = ("boxes", "labels", "keypoints")
