@@ -58,9 +58,9 @@ def main(argv=None) -> int:
     budgets = [replace(recipe, heatmap_size=size, steps=steps)
                for size, steps in ((other, recipe.steps), (recipe.heatmap_size, half), (other, half))]
     budgets.append(replace(recipe, **SMALLER))
-    tasks = [(r, scale, args.seed) for r in budgets] + [(recipe, scale, args.seed + k) for k in (1, 2)]
-    more = run_sweep(run, tasks, recipe, args, store=False)
-    store_sweep(args.out, recipe, runs=runs + more[:len(budgets)], seed_runs=more[len(budgets):])
+    runs += run_sweep(run, [(r, scale, args.seed) for r in budgets], recipe, args, store=False)
+    seeds = run_sweep(run, [(recipe, scale, args.seed + k) for k in (1, 2)], recipe, args, store=False)
+    store_sweep(args.out, recipe, runs=runs, seed_runs=seeds)
     return 0
 
 

@@ -115,8 +115,8 @@ def load_sweep(recipe: Recipe, path: str | Path = SWEEP) -> dict:
 
 
 def budget(recipe: Recipe) -> dict:
-    """What the sweep varies besides the box scale: {"heatmap_size", "steps", "keypoint_channels",
-    "n_train"} of `recipe` (each run of the sweep records them)."""
+    """The settings of `recipe` that every sweep run records besides its box scale: {"heatmap_size",
+    "steps", "keypoint_channels", "n_train"}; runs of another budget differ in one of them."""
     return {key: getattr(recipe, key) for key in ("heatmap_size", "steps", "keypoint_channels", "n_train")}
 
 
