@@ -3,6 +3,7 @@
     sims = oks(pred_keypoints, true_keypoints, areas)             # [D, G] object keypoint similarity
     ap = keypoint_ap(preds, targets)                              # {"map", "map_50", "map_75"}
     pred, true, found = matched_people(preds, targets)            # for PCK on the detected people
+    misses = misses_at_others(pred, true, found, targets)         # {"missed", "at_other_person"}
 
 OKS is to keypoints what IoU is to boxes: for a detection d and a true person g,
 
@@ -28,7 +29,7 @@ import torch
 from torch import Tensor
 from torchvision.ops import box_iou
 
-from .data.person import JOINTS
+from .data.person import J, JOINTS
 from .data.scenes import CLASSES
 from .metrics import IOU_THRESHOLDS, REC_THRESHOLDS
 
@@ -184,3 +185,27 @@ def matched_people(preds: list[dict], targets: list[dict], label: int = PERSON,
     if not found:
         raise ValueError("no true person is detected (no detection of its class at the IoU threshold)")
     return torch.stack(pred_kp), torch.stack(true_kp), found
+
+
+def misses_at_others(pred: Tensor, true: Tensor, found: list[tuple[int, int, int]], targets: list[dict],
+                     alpha: float = 0.2, label: int = PERSON) -> dict:
+    """Where the misses of PCK@alpha went: pred [M, K, 2 or 3] and true [M, K, 3] keypoints of the
+    matched people, found their (image, true index, detection index) (`matched_people`), targets one
+    dict per image (labels, keypoints). A miss is a labelled joint farther than alpha torso lengths
+    (`metrics.pck`'s reference) from its truth; it is "at another person" when it lies that close to a
+    labelled joint of another true person of class `label` in the same image. Returns ints
+    {"joints": the labelled joints, "missed", "at_other_person"}."""
+    reference = alpha * (true[:, J["left_shoulder"], :2] - true[:, J["right_hip"], :2]).norm(dim=-1)   # [M]
+    labelled = true[..., 2] > 0
+    missed = labelled & ((pred[..., :2] - true[..., :2]).norm(dim=-1) > reference[:, None])      # [M, K]
+    at_other = 0
+    for m, (i, g, _) in enumerate(found):
+        t = targets[i]
+        others = [o for o in torch.nonzero(t["labels"] == label).flatten().tolist() if o != g]
+        if not others or not missed[m].any():
+            continue
+        joints = t["keypoints"][others].reshape(-1, 3)
+        joints = joints[joints[:, 2] > 0, :2]                                                    # [N, 2]
+        near = torch.cdist(pred[m, missed[m], :2].float(), joints.float()) <= reference[m]       # [misses, N]
+        at_other += int(near.any(dim=1).sum())
+    return {"joints": int(labelled.sum()), "missed": int(missed.sum()), "at_other_person": at_other}

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from cvlib.keypoint_metrics import PERSON, PERSON_SIGMAS, box_areas, keypoint_ap, matched_people, oks
+from cvlib.keypoint_metrics import (PERSON, PERSON_SIGMAS, box_areas, keypoint_ap, matched_people,
+                                    misses_at_others, oks)
 
 K = 14
 
@@ -176,3 +177,19 @@ def test_matched_people_takes_the_best_scoring_overlapping_detection():
     assert math.isclose(float(oks(pk[:, :, :2], tk, box_areas(t["boxes"])).diagonal().min()), 1.0)
     with pytest.raises(ValueError, match="no true person is detected"):
         matched_people([far], [t])
+
+
+def test_misses_at_others_counts_the_misses_on_another_persons_joints():
+    from cvlib.data.person import J
+    t = scene([person(5, 5), person(40, 5, gen=torch.Generator().manual_seed(3))])
+    det = as_detections(t, [0.9, 0.8])
+    pk, tk, found = matched_people([det], [t])
+    assert misses_at_others(pk, tk, found, [t]) == {"joints": 2 * K, "missed": 0, "at_other_person": 0}
+    m = next(m for m, (_, g, _) in enumerate(found) if g == 0)
+    other = t["keypoints"][1]
+    pk[m, J["left_wrist"], :2] = other[J["right_wrist"], :2]          # on the other person's joint
+    pk[m, J["head"], :2] = torch.tensor([500.0, 500.0])                # far from everyone
+    tk[m, J["neck"], 2] = 0                                           # not labelled: not counted
+    pk[m, J["neck"], :2] = torch.tensor([500.0, 500.0])
+    out = misses_at_others(pk, tk, found, [t])
+    assert out == {"joints": 2 * K - 1, "missed": 2, "at_other_person": 1}

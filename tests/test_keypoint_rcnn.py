@@ -195,3 +195,19 @@ def test_box_scale_grows_the_rois_the_branch_reads():
     assert ((kp >= torch.tensor([5.0, 10.0])) & (kp <= torch.tensor([35.0, 70.0]))).all()
     with pytest.raises(ValueError, match="box_scale"):
         KeypointHeadConfig(box_scale=0.5)
+
+
+def test_coordinate_channels_give_each_cell_its_place_in_the_roi():
+    from cvlib.models.detection.keypoint_head import with_coordinates
+    pooled = torch.randn(3, 5, 4, 4)
+    out = with_coordinates(pooled)
+    assert out.shape == (3, 7, 4, 4) and torch.equal(out[:, :5], pooled)
+    ramp = torch.tensor([-1.0, -1 / 3, 1 / 3, 1.0])
+    torch.testing.assert_close(out[1, 5], ramp.expand(4, 4))              # x: left -1 to right 1
+    torch.testing.assert_close(out[2, 6], ramp[:, None].expand(4, 4))     # y: top -1 to bottom 1
+    cfg = small_config()
+    cfg.keypoint = KeypointHeadConfig(channels=8, layers=2, coordinates=True)
+    branch = KeypointRCNN(cfg).roi_heads.keypoint_branch
+    assert branch.head[0].in_channels == KeypointRCNN(small_config()).roi_heads.keypoint_branch.head[0].in_channels + 2
+    features = torch.randn(1, branch.head[0].in_channels - 2, 16, 16)
+    assert branch(features, [torch.tensor([[1.0, 2.0, 30.0, 40.0]])]).shape == (1, 14, 28, 28)

@@ -76,7 +76,9 @@ def test_chosen_scale_reads_only_the_runs_at_the_recipes_budget():
             {"box_scale": 1.5, **same, "heatmap_size": recipe.heatmap_size * 2, "val_ap": 0.9},
             {"box_scale": 2.0, **same, "steps": 1, "val_ap": 0.9},
             {"box_scale": 2.0, **same, "keypoint_channels": 1, "val_ap": 0.9},
-            {"box_scale": 2.0, **same, "n_train": 1, "val_ap": 0.9}]
+            {"box_scale": 2.0, **same, "n_train": 1, "val_ap": 0.9},
+            {"box_scale": 2.0, **same, "keypoint_coordinates": not recipe.keypoint_coordinates, "val_ap": 0.9}]
     assert [r["box_scale"] for r in scale_runs({"runs": runs}, recipe)] == [1.0, 1.5]
     assert chosen_scale({"runs": runs}, recipe) == 1.5
     assert recipe.config(1.5).keypoint.heatmap_size == recipe.heatmap_size == 28
+    assert recipe.config(1.5).keypoint.coordinates == recipe.keypoint_coordinates

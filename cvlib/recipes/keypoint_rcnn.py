@@ -14,9 +14,10 @@ mask branch. It starts, as Mask R-CNN does, from the Faster R-CNN chapter's trai
 (`rcnn_family.start_from_faster_rcnn`), then trains all of it for `steps`. How much the branch
 grows each box before pooling it (`KeypointHeadConfig.box_scale`) is chosen on this chapter's
 validation scenes by `scripts/sweep_keypoint_rcnn.py` (`SWEEP`), which also trains, at that
-scale, torchvision's larger heatmap (56 x 56), half the steps, and the smaller recipe of an
-earlier version of this chapter (480 training scenes, 800 steps), to show what the recipe's
-28 x 28 maps, its steps and its scenes buy. The
+scale, torchvision's larger heatmap (56 x 56), half the steps, the fewer scenes and steps of an
+earlier version of this chapter (480 training scenes, 800 steps) and the branch without its
+coordinate channels (`KeypointHeadConfig.coordinates`, which torchvision's has not), to show what
+the recipe's 28 x 28 maps, its steps, its scenes and the coordinates buy. The
 regressor is Part 2's soft-argmax `PoseRegressor` with that chapter's widths and batch, for a fixed
 400 steps at learning rate 2e-3 (set by hand, as the branch's budget is), trained on square crops
 around the training people (each crop jittered a little, as a detector's box is off a little) and
@@ -61,6 +62,7 @@ class Recipe:
     keypoint_channels: int = 32       # the Mask R-CNN recipe's mask head: width and depth
     keypoint_layers: int = 4
     heatmap_size: int = 28            # the transposed conv's own; torchvision resizes it x 2 (56)
+    keypoint_coordinates: bool = True   # the head sees where in the RoI each cell is (CoordConv)
     n_train: int = 800
     n_val: int = 120                  # ~180 people: 40 scenes (47) were too few to choose by
     n_test: int = 50
@@ -96,7 +98,8 @@ class Recipe:
         """The Faster R-CNN chapter's detector with RoIAlign, and the keypoint branch (the mask head's
         width and depth) growing each box by box_scale."""
         keypoint = KeypointHeadConfig(channels=self.keypoint_channels, layers=self.keypoint_layers,
-                                      heatmap_size=self.heatmap_size, box_scale=box_scale)
+                                      heatmap_size=self.heatmap_size, box_scale=box_scale,
+                                      coordinates=self.keypoint_coordinates)
         return KeypointRCNNConfig(faster_rcnn=self.detector.config("roi_align"), keypoint=keypoint)
 
     def lr(self) -> float:
@@ -116,8 +119,10 @@ def load_sweep(recipe: Recipe, path: str | Path = SWEEP) -> dict:
 
 def budget(recipe: Recipe) -> dict:
     """The settings of `recipe` that every sweep run records besides its box scale: {"heatmap_size",
-    "steps", "keypoint_channels", "n_train"}; runs of another budget differ in one of them."""
-    return {key: getattr(recipe, key) for key in ("heatmap_size", "steps", "keypoint_channels", "n_train")}
+    "steps", "keypoint_channels", "keypoint_coordinates", "n_train"}; the sweep's runs of another
+    budget differ in some of them."""
+    keys = ("heatmap_size", "steps", "keypoint_channels", "keypoint_coordinates", "n_train")
+    return {key: getattr(recipe, key) for key in keys}
 
 
 def scale_runs(sweep: dict, recipe: Recipe) -> list[dict]:

@@ -10,7 +10,8 @@ P = pool_size (14), S = heatmap_size (28). Boxes are xyxy in image pixels; keypo
     loss = branch.loss(logits, boxes, objects, gt_keypoints)          # training
     detections = branch.predict(features, detections)                  # test: adds keypoints
 
-1. pool each RoI to [R, C, P, P]; head: `layers` 3x3 convs + ReLU, D wide;
+1. pool each RoI to [R, C, P, P] (with `coordinates`, two channels more: each cell's x and y in
+   the RoI, `with_coordinates`); head: `layers` 3x3 convs + ReLU, D wide;
 2. predictor: a 4x4 transposed conv of stride 2 to J maps of 2P x 2P, resized bilinearly to S x S
    where S != 2P: logits [R, J, S, S];
 3. training: each labelled joint (visibility > 0) of the RoI's person that falls inside the RoI
@@ -24,6 +25,11 @@ P = pool_size (14), S = heatmap_size (28). Boxes are xyxy in image pixels; keypo
 With `box_scale` > 1 (torchvision has none: 1, the default) each RoI is grown about its centre before
 all of this, in training and at test alike: a joint just outside a detected box, such as the end of
 a thin outstretched limb that the box missed, can still be found.
+
+With `coordinates` (torchvision has none) the head knows where in the RoI each cell lies. Without
+them, a fully convolutional head is blind to place away from the RoI's border: four 3x3 convs see
+9 x 9 of the 14 x 14 cells, so a wrist of another person inside the RoI looks exactly like the
+RoI's own person's wrist (CoordConv: Liu et al., 2018).
 
 All three functions are tested equal to torchvision's `keypoints_to_heatmap`,
 `keypointrcnn_loss` and `heatmaps_to_keypoints`. The branch runs on the RoIs of one class
@@ -52,6 +58,7 @@ class KeypointHeadConfig:
     layers: int = 4                            # 3x3 convs in the head
     heatmap_size: int = 28                     # S; the transposed conv gives 2 * pool_size
     box_scale: float = 1.0                     # each RoI grown by this factor about its centre first
+    coordinates: bool = False                  # 2 more input channels: each cell's x, y in the RoI
     label: int | None = CLASSES.index("person")   # the class it trains and runs on; None: every object
 
     def __post_init__(self):
@@ -146,6 +153,15 @@ def heatmaps_to_keypoints(maps: Tensor, rois: Tensor) -> tuple[Tensor, Tensor]:
     return keypoints, scores
 
 
+def with_coordinates(pooled: Tensor) -> Tensor:
+    """[R, C, P, P] -> [R, C + 2, P, P]: two channels more, each cell's x and y in the RoI, from -1
+    (left, top) to 1 (right, bottom), the same for every RoI (CoordConv)."""
+    r, _, p, _ = pooled.shape
+    ramp = torch.linspace(-1, 1, p, device=pooled.device, dtype=pooled.dtype)
+    y, x = torch.meshgrid(ramp, ramp, indexing="ij")
+    return torch.cat([pooled, torch.stack([x, y]).expand(r, 2, p, p)], dim=1)
+
+
 class KeypointBranch(nn.Module):
     """pooler -> head (conv_stack) -> KeypointPredictor, with its targets, loss and decoding; see the
     module docstring. `pooler(features, boxes)` gives [R, C, P, P] with P = cfg.pool_size."""
@@ -157,13 +173,17 @@ class KeypointBranch(nn.Module):
             raise ValueError(f"the keypoint pooler gives {pooler.output_size} x {pooler.output_size} features "
                              f"but KeypointHeadConfig.pool_size is {cfg.pool_size}")
         self.pooler = pooler
+        in_channels += 2 * cfg.coordinates
         self.head = conv_stack(in_channels, cfg.channels, cfg.layers)
         self.predictor = KeypointPredictor(cfg.channels if cfg.layers else in_channels, cfg.num_keypoints,
                                            cfg.heatmap_size)
 
     def forward(self, features: Tensor, boxes: list[Tensor]) -> Tensor:
         """features [B, C, h, w], boxes: one [R_i, 4] per image -> heatmap logits [R, J, S, S]."""
-        return self.predictor(self.head(self.pooler(features, boxes)))
+        pooled = self.pooler(features, boxes)                               # [R, C, P, P]
+        if self.cfg.coordinates:
+            pooled = with_coordinates(pooled)                               # [R, C + 2, P, P]
+        return self.predictor(self.head(pooled))
 
     def loss(self, features: Tensor, boxes: list[Tensor], objects: list[Tensor],
              gt_keypoints: list[Tensor]) -> Tensor:
