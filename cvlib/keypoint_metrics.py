@@ -29,9 +29,9 @@ import torch
 from torch import Tensor
 from torchvision.ops import box_iou
 
-from .data.person import J, JOINTS
+from .data.person import JOINTS
 from .data.scenes import CLASSES
-from .metrics import IOU_THRESHOLDS, REC_THRESHOLDS
+from .metrics import IOU_THRESHOLDS, REC_THRESHOLDS, torso_lengths
 
 # COCO's sigmas for the 12 joints COCO also has (shoulders 0.079, elbows 0.072, wrists 0.062,
 # knees 0.087, ankles 0.089). The stick figure's hips are the corners of a drawn torso, as sharp as
@@ -194,8 +194,12 @@ def misses_at_others(pred: Tensor, true: Tensor, found: list[tuple[int, int, int
     dict per image (labels, keypoints). A miss is a labelled joint farther than alpha torso lengths
     (`metrics.pck`'s reference) from its truth; it is "at another person" when it lies that close to a
     labelled joint of another true person of class `label` in the same image. Returns ints
-    {"joints": the labelled joints, "missed", "at_other_person"}."""
-    reference = alpha * (true[:, J["left_shoulder"], :2] - true[:, J["right_hip"], :2]).norm(dim=-1)   # [M]
+    {"joints": the labelled joints, "missed", "at_other_person"}; ValueError on shapes that do not
+    match."""
+    if pred.ndim != 3 or true.ndim != 3 or pred.shape[:2] != true.shape[:2] or len(found) != len(true):
+        raise ValueError(f"misses_at_others needs pred [M, K, 2], true [M, K, 3] and M matches, got "
+                         f"{tuple(pred.shape)}, {tuple(true.shape)} and {len(found)}")
+    reference = alpha * torso_lengths(true)                                                    # [M]
     labelled = true[..., 2] > 0
     missed = labelled & ((pred[..., :2] - true[..., :2]).norm(dim=-1) > reference[:, None])      # [M, K]
     at_other = 0

@@ -132,6 +132,12 @@ def _first_bad(bad: Tensor, name: str, what: str) -> None:
         raise ValueError(f"{name}[{i}] {what}")
 
 
+def torso_lengths(target: Tensor) -> Tensor:
+    """target [N, K, 3] Scenes joints (x, y, v) -> [N], each person's torso diameter in pixels: the
+    distance from the left shoulder to the right hip (as for LSP), whatever their visibility."""
+    return (target[:, J["left_shoulder"], :2] - target[:, J["right_hip"], :2]).norm(dim=-1)
+
+
 def pck(pred: Tensor, target: Tensor, alpha: float = 0.2,
         reference: Tensor | None = None) -> tuple[float, Tensor]:
     """Percentage of correct keypoints, PCK@alpha, over the labelled joints only.
@@ -139,8 +145,7 @@ def pck(pred: Tensor, target: Tensor, alpha: float = 0.2,
     pred:   float [N, K, 2], predicted (x, y) in pixels, finite
     target: float [N, K, 3], true (x, y, v); joints with v = 0 are not labelled and not counted
     reference: float [N] > 0, the length a joint may be off by, times alpha. Default: the torso
-            diameter, the distance from the left shoulder to the right hip (as for LSP), read from
-            target's coordinates whatever their visibility.
+            diameter (`torso_lengths`).
     Returns (mean over the labelled joints of the per-joint PCK, per-joint PCK float [K], NaN for
     a joint labelled in no image). Raises ValueError for no people, no labelled joint, NaN
     predictions, or a reference that is not a positive length.
@@ -161,7 +166,7 @@ def pck(pred: Tensor, target: Tensor, alpha: float = 0.2,
     _first_bad(~torch.isfinite(pred), "pred", "holds NaN or infinite coordinates (a diverged model?)")
     _first_bad(~torch.isfinite(target[..., :2]).all(-1) & labelled, "target", "has a labelled joint that is not finite")
     if reference is None:
-        reference = (target[:, J["left_shoulder"], :2] - target[:, J["right_hip"], :2]).norm(dim=-1)
+        reference = torso_lengths(target)
     if not torch.is_tensor(reference) or reference.shape != (len(pred),):
         raise ValueError(f"reference must be a Tensor[N] with N = {len(pred)}, got "
                          f"{tuple(reference.shape) if torch.is_tensor(reference) else type(reference).__name__}")

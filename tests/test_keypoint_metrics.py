@@ -193,3 +193,5 @@ def test_misses_at_others_counts_the_misses_on_another_persons_joints():
     pk[m, J["neck"], :2] = torch.tensor([500.0, 500.0])
     out = misses_at_others(pk, tk, found, [t])
     assert out == {"joints": 2 * K - 1, "missed": 2, "at_other_person": 1}
+    with pytest.raises(ValueError, match="misses_at_others needs"):
+        misses_at_others(pk[:1], tk, found, [t])
