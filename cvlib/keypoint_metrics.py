@@ -3,7 +3,7 @@
     sims = oks(pred_keypoints, true_keypoints, areas)             # [D, G] object keypoint similarity
     ap = keypoint_ap(preds, targets)                              # {"map", "map_50", "map_75"}
     pred, true, found = matched_people(preds, targets)            # for PCK on the detected people
-    misses = misses_at_others(pred, true, found, targets)         # {"missed", "at_other_person"}
+    misses = misses_at_others(pred, true, found, targets)         # {"joints", "missed", "at_other_person"}
 
 OKS is to keypoints what IoU is to boxes: for a detection d and a true person g,
 
